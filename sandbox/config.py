@@ -1,0 +1,99 @@
+"""All configuration in one place: environment variables with defaults that work.
+
+Every path the app reads or writes resolves through :func:`load_settings`, so a
+test (or a classroom) can point the whole app somewhere else with environment
+variables alone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ENV_PREFIX = "PROMPT_SANDBOX_"
+
+
+def force_offline() -> None:
+    """Make sure nothing in the Hugging Face stack reaches for the network."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def project_root() -> Path:
+    """The checkout this package lives in (where ``exercises/`` and ``models/`` are)."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "exercises").is_dir() or (here / "models").is_dir():
+        return here
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    exercises_dir: Path
+    data_dir: Path
+    models_dir: Path
+    generator: str = "smollm2-135m-instruct"
+    embedder: str = "all-minilm-l6-v2"
+    threshold: float = 0.75
+    """Similarity (0..1) a case needs when its exercise sets no threshold."""
+    max_new_tokens: int = 64
+    """Tokens the model may write for a case when its exercise sets no limit."""
+    max_prompt_chars: int = 4000
+    """Longest prompt a learner may run, after the case text is filled in."""
+    host: str = "127.0.0.1"
+    port: int = 8501
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "progress.sqlite3"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.models_dir / "cache"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        clean = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **clean)  # type: ignore[arg-type]
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else None
+
+
+def load_settings() -> Settings:
+    """Read the settings from ``PROMPT_SANDBOX_*`` environment variables."""
+    root = project_root()
+    base = Settings(
+        exercises_dir=Path(_env("EXERCISES") or root / "exercises"),
+        data_dir=Path(_env("DATA") or root / "data"),
+        models_dir=Path(_env("MODELS") or root / "models"),
+    )
+    numbers: dict[str, object] = {}
+    for field, kind in (
+        ("threshold", float),
+        ("max_new_tokens", int),
+        ("max_prompt_chars", int),
+        ("port", int),
+    ):
+        raw = _env(field.upper())
+        if raw is not None:
+            try:
+                numbers[field] = kind(raw)
+            except ValueError as exc:
+                from .errors import SandboxError
+
+                raise SandboxError(
+                    f"{ENV_PREFIX}{field.upper()}={raw!r} is not a valid {kind.__name__}; "
+                    "fix or unset that environment variable."
+                ) from exc
+    return base.with_overrides(
+        generator=_env("GENERATOR"),
+        embedder=_env("EMBEDDER"),
+        host=_env("HOST"),
+        **numbers,
+    )

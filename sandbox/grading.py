@@ -1,0 +1,243 @@
+"""Turn a learner's prompt into a verdict: run every case, score each output, explain.
+
+A case's similarity is the cosine similarity (0..1, shown as 0..100) between the
+model's answer and the closest of the case's reference outputs. A case passes
+when that similarity reaches the exercise's threshold and every rule check
+passes. A case's score is its similarity times the share of checks passed (for a
+rule-only case, just the share of checks passed); the exercise's score is the
+mean over its cases, and the exercise passes when every case passes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from .checks import CheckOutcome, numbers_in, numbers_outcome, run_checks
+from .config import Settings
+from .exercises import Exercise
+from .models import Embedder, GenerationRequest, Generator
+from .prompts import RenderedPrompt, check_prompt, render
+
+
+class CheckResult(BaseModel):
+    name: str
+    passed: bool
+    message: str = ""
+
+
+class CaseResult(BaseModel):
+    index: int
+    hidden: bool
+    input: dict[str, str] = Field(default_factory=dict)
+    output: str
+    similarity: float | None
+    """0..1; None for a rule-only case."""
+    closest_reference: str | None = None
+    passed: bool
+    score: int
+    """0..100, what the learner sees."""
+    failed_checks: list[str] = Field(default_factory=list)
+    checks: list[CheckResult] = Field(default_factory=list)
+    feedback: list[str] = Field(default_factory=list)
+    """Plain sentences: why the case failed, or that it passed."""
+
+
+class Verdict(BaseModel):
+    exercise: str
+    passed: bool
+    score: int
+    cases: list[CaseResult]
+    threshold: float
+    note: str = ""
+    generator: str = ""
+    generator_hash: str = ""
+    embedder: str = ""
+    embedder_hash: str = ""
+    cancelled: bool = False
+
+    @property
+    def hidden_counts(self) -> tuple[int, int]:
+        hidden = [c for c in self.cases if c.hidden]
+        return sum(c.passed for c in hidden), len(hidden)
+
+    def summary(self) -> str:
+        if self.cancelled:
+            return "Cancelled: the run was stopped before every case was answered, so it was not graded."
+        passed = sum(c.passed for c in self.cases)
+        total = len(self.cases)
+        if self.passed:
+            return f"Passed! All {total} cases passed. Score {self.score}."
+        hidden_ok, hidden_total = self.hidden_counts
+        hidden = f" (hidden cases: {hidden_ok} of {hidden_total} passed)" if hidden_total else ""
+        return f"Not yet: {passed} of {total} cases passed{hidden}. Score {self.score}. Read the feedback on each case, change your prompt and run it again."
+
+    def for_learner(self) -> Verdict:
+        """The verdict without anything a learner must not see of hidden cases."""
+        cases = [
+            c
+            if not c.hidden
+            else CaseResult(index=c.index, hidden=True, output="", similarity=None, passed=c.passed, score=c.score)
+            for c in self.cases
+        ]
+        return self.model_copy(update={"cases": cases})
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "exercise": self.exercise,
+            "passed": self.passed,
+            "score": self.score,
+            "cases": [case_json(c) for c in self.cases],
+        }
+
+
+def case_json(case: CaseResult) -> dict[str, object]:
+    return {
+        "index": case.index,
+        "hidden": case.hidden,
+        "output": case.output,
+        "similarity": case.similarity if case.similarity is not None else 1.0,
+        "passed": case.passed,
+        "failed_checks": case.failed_checks,
+        "score": case.score,
+        "closest_reference": case.closest_reference,
+    }
+
+
+# Events a page renders while a run goes on ------------------------------------------
+
+
+@dataclass
+class CaseStarted:
+    index: int
+    hidden: bool
+
+
+@dataclass
+class TextPiece:
+    index: int
+    text: str
+
+
+@dataclass
+class CaseFinished:
+    result: CaseResult
+
+
+@dataclass
+class Finished:
+    verdict: Verdict
+
+
+Event = CaseStarted | TextPiece | CaseFinished | Finished
+
+
+def _dot(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder, settings: Settings) -> CaseResult:
+    """Judge one output for case ``index`` without running the model."""
+    case = exercise.cases[index]
+    threshold = exercise.threshold_or(settings.threshold)
+    text = output.strip()
+    similarity: float | None = None
+    closest: str | None = None
+    if case.expect:
+        vectors = embedder.embed([text or " ", *case.expect])
+        sims = [_dot(vectors[0], ref) for ref in vectors[1:]]
+        best = max(range(len(sims)), key=sims.__getitem__)
+        similarity = max(0.0, min(1.0, sims[best])) if text else 0.0
+        closest = case.expect[best]
+    outcomes: list[CheckOutcome] = run_checks(text, exercise.case_checks(index), case.variables(), case.expect)
+    if exercise.match_numbers and closest is not None and numbers_in(closest):
+        outcomes.append(numbers_outcome(text, closest))
+    failed = [o.message for o in outcomes if not o.passed]
+    share = (sum(o.passed for o in outcomes) / len(outcomes)) if outcomes else 1.0
+    close_enough = similarity is None or similarity >= threshold
+    passed = close_enough and not failed and bool(text)
+    score = round(100 * (similarity if similarity is not None else 1.0) * share)
+    feedback: list[str] = []
+    if not text:
+        feedback.append("The model gave no answer for this case. Ask it clearly for what you want.")
+    elif not close_enough and similarity is not None:
+        feedback.append(
+            f"The answer is not close enough to what was expected: similarity {round(similarity * 100)}, "
+            f"needs {round(threshold * 100)}."
+        )
+    feedback.extend(failed)
+    if passed:
+        feedback.append("This case passed.")
+    return CaseResult(
+        index=index,
+        hidden=case.hidden,
+        input=case.variables(),
+        output=output,
+        similarity=similarity,
+        closest_reference=closest,
+        passed=passed,
+        score=score,
+        failed_checks=failed,
+        checks=[CheckResult(name=o.name, passed=o.passed, message=o.message) for o in outcomes],
+        feedback=feedback,
+    )
+
+
+def prepare_prompts(exercise: Exercise, prompt: str, settings: Settings) -> list[RenderedPrompt]:
+    """Check the prompt once and fill it for every case; raises PromptError with a friendly message."""
+    check_prompt(prompt, exercise.variable_names(), settings.max_prompt_chars)
+    return [render(prompt, case.variables(), settings.max_prompt_chars) for case in exercise.cases]
+
+
+def grade_events(
+    exercise: Exercise,
+    prompt: str,
+    generator: Generator,
+    embedder: Embedder,
+    settings: Settings,
+    stop: threading.Event | None = None,
+) -> Iterator[Event]:
+    """Run the prompt on every case (greedy), yielding events; the last is :class:`Finished`."""
+    rendered = prepare_prompts(exercise, prompt, settings)
+    max_new = exercise.max_new_tokens or settings.max_new_tokens
+    results: list[CaseResult] = []
+    cancelled = False
+    for index, filled in enumerate(rendered):
+        case = exercise.cases[index]
+        yield CaseStarted(index, case.hidden)
+        pieces: list[str] = []
+        request = GenerationRequest(prompt=filled.text, max_new_tokens=max_new, stop=stop)
+        for piece in generator.stream(request):
+            pieces.append(piece)
+            yield TextPiece(index, piece)
+        if stop is not None and stop.is_set():
+            cancelled = True
+            break
+        result = score_output(exercise, index, "".join(pieces), embedder, settings)
+        results.append(result)
+        yield CaseFinished(result)
+    score = round(sum(r.score for r in results) / len(results)) if results else 0
+    verdict = Verdict(
+        exercise=exercise.id,
+        passed=not cancelled and all(r.passed for r in results),
+        score=score,
+        cases=results,
+        threshold=exercise.threshold_or(settings.threshold),
+        note=rendered[0].note() if rendered else "",
+        generator=generator.name,
+        generator_hash=generator.fingerprint,
+        embedder=embedder.name,
+        embedder_hash=embedder.fingerprint,
+        cancelled=cancelled,
+    )
+    yield Finished(verdict)
+
+
+def grade(exercise: Exercise, prompt: str, generator: Generator, embedder: Embedder, settings: Settings) -> Verdict:
+    for event in grade_events(exercise, prompt, generator, embedder, settings):
+        if isinstance(event, Finished):
+            return event.verdict
+    raise AssertionError("grade_events always ends with Finished")

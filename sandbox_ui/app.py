@@ -1,0 +1,30 @@
+"""The app entry: only routes pages. Started by `prompt-sandbox serve`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT.parent) not in sys.path:  # `streamlit run sandbox_ui/app.py` from a checkout
+    sys.path.insert(0, str(ROOT.parent))
+
+from sandbox_ui import common  # noqa: E402
+
+st.set_page_config(page_title="prompt-sandbox", page_icon=":material/edit_note:", layout="wide")
+common.settings()  # makes the process offline before any model code runs
+
+pages = [
+    st.Page(
+        ROOT / "pages" / "home.py", title="Exercises", icon=":material/menu_book:", url_path="exercises", default=True
+    ),
+    st.Page(ROOT / "pages" / "exercise.py", title="Practice", icon=":material/edit_note:", url_path="practice"),
+    st.Page(ROOT / "pages" / "playground.py", title="Playground", icon=":material/science:", url_path="playground"),
+]
+page = st.navigation(pages)
+with st.sidebar:
+    st.markdown("### prompt-sandbox")
+common.learner_box()
+page.run()

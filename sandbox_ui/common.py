@@ -1,0 +1,144 @@
+"""Shared UI plumbing: cached resources, the learner's name, and the one error helper.
+
+This is the only place (with the pages and components) that imports Streamlit;
+all logic lives in the ``sandbox`` package.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sandbox import models
+from sandbox.config import Settings, force_offline, load_settings
+from sandbox.errors import SandboxError
+from sandbox.exercises import Catalog, load_catalog
+from sandbox.store import Learner, Store
+
+LEARNER_PARAM = "learner"
+EXERCISE_PARAM = "exercise"
+
+
+def settings() -> Settings:
+    force_offline()
+    return load_settings()
+
+
+def show_error(error: Exception) -> None:
+    """The one place errors reach the page: a plain message, never a traceback."""
+    if isinstance(error, SandboxError):
+        st.error(str(error), icon=":material/warning:")
+    else:
+        st.error(
+            f"Something went wrong: {error}. Your earlier work is saved; try again or tell your instructor.",
+            icon=":material/warning:",
+        )
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    return Store(path)  # type: ignore[arg-type]
+
+
+def store() -> Store:
+    return _store(str(settings().database_path))
+
+
+@st.cache_resource(show_spinner=False)
+def _generator(name: str, models_dir: str) -> models.Generator:
+    return models.build_generator(settings())
+
+
+@st.cache_resource(show_spinner=False)
+def _embedder(name: str, models_dir: str) -> models.Embedder:
+    return models.build_embedder(settings())
+
+
+def generator() -> models.Generator:
+    s = settings()
+    return _generator(s.generator, str(s.models_dir))
+
+
+def embedder() -> models.Embedder:
+    s = settings()
+    return _embedder(s.embedder, str(s.models_dir))
+
+
+def catalog() -> Catalog:
+    """Re-read on every run; unchanged files come from a cache, changed ones are parsed again."""
+    return load_catalog(settings().exercises_dir)
+
+
+def current_learner() -> Learner | None:
+    learner = st.session_state.get("learner")
+    if isinstance(learner, Learner):
+        return learner
+    name = st.query_params.get(LEARNER_PARAM)
+    if name:
+        try:
+            learner = store().learner(name)
+        except SandboxError:
+            return None
+        st.session_state["learner"] = learner
+        return learner
+    return None
+
+
+def _sign_in() -> None:
+    raw = st.session_state.get("learner_name_input", "")
+    try:
+        learner = store().learner(raw)
+    except SandboxError as exc:
+        st.session_state["learner_error"] = str(exc)
+        return
+    st.session_state.pop("learner_error", None)
+    st.session_state["learner"] = learner
+    st.query_params[LEARNER_PARAM] = learner.name
+
+
+def _sign_out() -> None:
+    st.session_state.pop("learner", None)
+    st.query_params.pop(LEARNER_PARAM, None)
+
+
+def learner_box(where: st.delta_generator.DeltaGenerator | None = None) -> Learner | None:
+    """Ask for the learner's name once; the name is kept in the address, so a reload keeps it."""
+    box = where or st.sidebar
+    learner = current_learner()
+    if learner is not None:
+        box.markdown(f"Signed in as **{learner.name}**")
+        box.button("Not you? Change name", on_click=_sign_out, key="sign_out")
+        return learner
+    with box.form("learner_form", border=False):
+        st.text_input("Your name", key="learner_name_input", max_chars=60, placeholder="for example: Amina K.")
+        st.form_submit_button("Start", on_click=_sign_in, type="primary")
+    if "learner_error" in st.session_state:
+        box.error(st.session_state["learner_error"])
+    return None
+
+
+def nav_params(**extra: str) -> dict[str, str]:
+    """Query parameters that keep the learner's name when moving between pages."""
+    params = dict(extra)
+    learner = current_learner()
+    if learner is not None:
+        params[LEARNER_PARAM] = learner.name
+    return params
+
+
+def ensure_models_loaded() -> bool:
+    """Load both models with a visible message the first time; False (and a shown error) if they cannot load."""
+    try:
+        gen, emb = generator(), embedder()
+        if not gen.loaded:
+            with st.status(
+                "Loading the language model. The first time after installing takes about a minute..."
+            ) as status:
+                gen.load()
+                emb.load()
+                status.update(label="The model is ready.", state="complete")
+        else:
+            emb.load()
+    except SandboxError as exc:
+        show_error(exc)
+        return False
+    return True

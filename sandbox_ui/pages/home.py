@@ -1,0 +1,55 @@
+"""Tracks and exercises, with the learner's status on each."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sandbox_ui import common, components
+
+st.title("Practise writing prompts")
+st.markdown(
+    "Pick an exercise, write a prompt (an instruction for the AI model), run it, and see how well "
+    "the model's answers match what was asked. Everything runs on this computer."
+)
+
+learner = common.current_learner()
+if learner is None:
+    st.info(
+        "Type your name in the box on the left and press **Start**, so your progress is saved.",
+        icon=":material/person:",
+    )
+
+catalog = common.catalog()
+progress = common.store().progress(learner) if learner else {}
+practice = "pages/exercise.py"
+
+for track in catalog.tracks:
+    exercises = catalog.in_track(track.id)
+    if not exercises:
+        continue
+    st.header(track.title)
+    if track.intro:
+        st.markdown(track.intro)
+    for exercise in exercises:
+        done = progress.get(exercise.id)
+        cols = st.columns([5, 2, 2, 2])
+        cols[0].page_link(
+            practice,
+            label=exercise.title,
+            icon=":material/edit_note:",
+            query_params=common.nav_params(exercise=exercise.id),
+        )
+        cols[1].markdown(f"Level {exercise.difficulty}")
+        cols[2].markdown(components.status_badge(done))
+        cols[3].markdown(f"Best score {done.best_score}" if done else "")
+
+if not catalog.exercises:
+    st.warning(f"No exercises found in {catalog.root}. Ask your instructor to add exercise files.")
+
+if catalog.broken:
+    with st.expander(
+        f":material/warning: {len(catalog.broken)} exercise file(s) could not be loaded (for your instructor)"
+    ):
+        for broken in catalog.broken:
+            st.markdown(f"**{broken.path}**")
+            st.code("\n".join(broken.problems), language=None, wrap_lines=True)
