@@ -56,11 +56,11 @@ def _fill(value: str, variables: dict[str, str]) -> str:
     return PLACEHOLDER.sub(sub, value)
 
 
-def _quote(items: list[str]) -> str:
+def _quote(items: list[str], joiner: str = "or") -> str:
     quoted = [f"'{i}'" for i in items]
-    if len(quoted) == 1:
-        return quoted[0]
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + f" {joiner} " + quoted[-1]
 
 
 def parse_json_object(text: str) -> tuple[dict[str, object] | None, str]:
@@ -105,14 +105,14 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
             add("labels", True, "")
     if checks.contains:
         missing = [n for n in (_fill(c, variables) for c in checks.contains) if not _has(text, n, cs)]
-        add("contains", not missing, f"Your answer must mention {_quote(missing)}." if missing else "")
+        add("contains", not missing, f"Your answer must mention {_quote(missing, 'and')}." if missing else "")
     if checks.contains_any:
         options = [_fill(c, variables) for c in checks.contains_any]
         ok = any(_has(text, n, cs) for n in options)
         add("contains_any", ok, f"Your answer must mention at least one of {_quote(options)}.")
     if checks.not_contains:
         present = [n for n in (_fill(c, variables) for c in checks.not_contains) if _has(text, n, cs)]
-        add("not_contains", not present, f"Your answer must not mention {_quote(present)}." if present else "")
+        add("not_contains", not present, f"Your answer must not mention {_quote(present, 'and')}." if present else "")
     if checks.exact is not None:
         want = _fill(checks.exact, variables).strip()
         ok = text == want if cs else text.casefold() == want.casefold()

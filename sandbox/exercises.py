@@ -286,8 +286,9 @@ def _explain(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind in ("bool_parsing", "bool_type"):
         return f"'{name}' must be true or false{shown}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        words = {"ge": "at least", "le": "at most", "gt": "more than", "lt": "less than"}
         limits = error.get("ctx", {})
-        bound = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in limits.items())
+        bound = " and ".join(f"{words.get(k, k)} {v}" for k, v in limits.items())
         return f"'{name}' is out of range{shown}: it must be {bound}"
     if kind in ("too_short", "string_too_short"):
         return f"'{name}' must not be empty"

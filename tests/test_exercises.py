@@ -1,0 +1,150 @@
+"""Loading and validating exercise files: what an instructor sees when a file is wrong."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox.errors import ExerciseNotFound
+from sandbox.exercises import load_catalog, load_exercise_file
+
+GOOD = """\
+title: Label review sentiment
+difficulty: 2
+task: |
+  Label the review.
+cases:
+  - input: "Late and crushed."
+    expect: ["negative"]
+  - input: "Great shoes."
+    expect: positive
+    hidden: true
+checks:
+  labels: [positive, negative]
+  max_words: 3
+threshold: 0.8
+hints: "Name the two words."
+solution: "Label this review as positive or negative: {input}"
+"""
+
+
+def test_a_good_file_loads_with_defaults(write_exercise) -> None:
+    path = write_exercise("basics/sentiment.yaml", GOOD)
+    exercise = load_exercise_file(path, write_exercise.root, "basics")
+    assert exercise.id == "sentiment"
+    assert exercise.track == "basics"
+    assert exercise.cases[1].expect == ["positive"]  # a single string becomes a list
+    assert exercise.hints == ["Name the two words."]
+    assert exercise.cases[1].hidden is True
+    assert exercise.max_new_tokens is None
+    assert exercise.variable_names() == {"input"}
+
+
+BROKEN = [
+    # (file text, expected line, words the message must contain)
+    (GOOD.replace("title: Label review sentiment\n", ""), 1, ["'title' is missing", "title: "]),
+    (GOOD.replace("threshold: 0.8", "treshold: 0.8"), 14, ["unknown field 'treshold'", "did you mean 'threshold'"]),
+    (GOOD.replace("difficulty: 2", "difficulty: hard"), 2, ["difficulty", "whole number", "'hard'"]),
+    (GOOD.replace("difficulty: 2", "difficulty: 9"), 2, ["difficulty", "out of range", "at most 5", "(you wrote 9)"]),
+    (GOOD.replace("threshold: 0.8", "threshold: 80"), 14, ["threshold", "out of range"]),
+    (GOOD.replace('    expect: ["negative"]\n', ""), 6, ["case 1", "first expected output must name exactly one"]),
+    (
+        GOOD.replace('    expect: ["negative"]\n', "").split("checks:")[0] + "threshold: 0.8\n",
+        6,
+        ["case 1", "add reference outputs ('expect: [...]') or rule 'checks'"],
+    ),
+    (GOOD.replace("  max_words: 3", "  max_wrds: 3"), 13, ["unknown field 'max_wrds'", "did you mean 'max_words'"]),
+    (GOOD.replace('expect: ["negative"]', 'expect: ["bad"]'), 7, ["case 1", "labels", "names none"]),
+    (GOOD.replace("{input}", "{review}"), 16, ["solution", "{review}", "do not define"]),
+    (GOOD.replace('  - input: "Great shoes."', '  - vars: {review: "Great shoes."}'), 8, ["case 2", "same variables"]),
+    (GOOD.replace("  max_words: 3", '  regex: "([a-z"\n  explain: a word'), 13, ["regex", "does not compile"]),
+    (GOOD.replace("  max_words: 3", '  regex: "^[a-z]+$"'), 13, ["regex", "add 'explain:'"]),
+    (GOOD.replace("cases:\n", "cases:\n\t- input: x\n"), 6, ["YAML syntax error", "spaces, not tabs"]),
+    (GOOD.replace('  - input: "Late and crushed."', '  - input: "Late and crushed.\n'), 8, ["YAML syntax error"]),
+    ("", 1, ["the file is empty"]),
+    ("- just\n- a list\n", 1, ["'field: value' lines"]),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), BROKEN)
+def test_every_problem_names_file_line_and_fix(write_exercise, text: str, line: int, words: list[str]) -> None:
+    write_exercise("basics/broken.yaml", text)
+    write_exercise("basics/good.yaml", GOOD)
+    catalog = load_catalog(write_exercise.root)
+    assert list(catalog.exercises) == ["good"], "a broken file must not stop the others loading"
+    [broken] = catalog.broken
+    assert broken.path == os.path.join("exercises", "basics", "broken.yaml")
+    message = "\n".join(broken.problems)
+    assert f"exercises/basics/broken.yaml:{line}:" in message, message
+    for word in words:
+        assert word in message, message
+
+
+def test_all_problems_in_a_file_are_reported_at_once(write_exercise) -> None:
+    text = GOOD.replace("difficulty: 2", "difficulty: hard").replace("threshold: 0.8", "treshold: 0.8")
+    write_exercise("b.yaml", text)
+    [broken] = load_catalog(write_exercise.root).broken
+    assert len(broken.problems) == 2
+    assert any(":2:" in p for p in broken.problems) and any(":14:" in p for p in broken.problems)
+
+
+def test_files_are_reread_when_they_change_and_new_files_appear(write_exercise) -> None:
+    path = write_exercise("t/one.yaml", GOOD)
+    assert load_catalog(write_exercise.root).exercises["one"].title == "Label review sentiment"
+    path.write_text(GOOD.replace("Label review sentiment", "Sort the reviews"), encoding="utf-8")
+    later = time.time() + 2
+    os.utime(path, (later, later))
+    catalog = load_catalog(write_exercise.root)
+    assert catalog.exercises["one"].title == "Sort the reviews"
+    write_exercise("t/two.yaml", GOOD)
+    assert set(load_catalog(write_exercise.root).exercises) == {"one", "two"}
+
+
+def test_duplicate_ids_are_reported_not_merged(write_exercise) -> None:
+    write_exercise("a/same.yaml", GOOD)
+    write_exercise("b/same.yaml", GOOD)
+    catalog = load_catalog(write_exercise.root)
+    assert list(catalog.exercises) == ["same"]
+    assert "already used by exercises/a/same.yaml" in catalog.broken[0].problems[0]
+
+
+def test_tracks_have_titles_order_and_intro(write_exercise) -> None:
+    write_exercise("later/x.yaml", GOOD)
+    write_exercise("first/y.yaml", GOOD.replace("title: Label", "id: other-id\ntitle: Label"))
+    write_exercise("first/track.yaml", "title: First steps\norder: 1\nintro: Start here.\n")
+    catalog = load_catalog(write_exercise.root)
+    assert [t.title for t in catalog.tracks] == ["First steps", "Later"]
+    assert catalog.tracks[0].intro == "Start here."
+    assert [e.id for e in catalog.in_track("first")] == ["other-id"]
+
+
+def test_find_by_id_or_path_and_suggest_close_names(write_exercise) -> None:
+    path = write_exercise("t/sentiment.yaml", GOOD)
+    catalog = load_catalog(write_exercise.root)
+    assert catalog.find("sentiment").id == "sentiment"
+    assert catalog.find(str(path)).id == "sentiment"
+    with pytest.raises(ExerciseNotFound, match="Did you mean sentiment"):
+        catalog.find("sentimnt")
+
+
+def test_a_missing_folder_is_reported_not_raised(tmp_path: Path) -> None:
+    catalog = load_catalog(tmp_path / "nope")
+    assert not catalog.exercises
+    assert "does not exist" in catalog.broken[0].problems[0]
+
+
+def test_odd_unicode_in_a_file_loads(write_exercise) -> None:
+    text = GOOD.replace("Late and crushed.", "Llegó tarde 📦 — «aplastado» 日本").replace("Label review", "Étiquette ✓")
+    write_exercise("u/uni.yaml", text)
+    catalog = load_catalog(write_exercise.root)
+    assert catalog.exercises["uni"].cases[0].input == "Llegó tarde 📦 — «aplastado» 日本"
+
+
+def test_a_file_that_is_not_utf8_is_reported(write_exercise) -> None:
+    path = write_exercise("t/latin.yaml", "x")
+    path.write_bytes(GOOD.replace("Late", "Lat\xe9").encode("latin-1"))
+    [broken] = load_catalog(write_exercise.root).broken
+    assert "not UTF-8" in broken.problems[0]

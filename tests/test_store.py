@@ -1,0 +1,105 @@
+"""The progress database: a real SQLite file that survives restarts and concurrent learners."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from sandbox.errors import StoreError
+from sandbox.exercises import Exercise
+from sandbox.grading import grade
+from sandbox.store import Store
+
+from .conftest import FakeEmbedder, FakeGenerator
+
+EXERCISE = Exercise.model_validate(
+    {"id": "echo", "title": "Echo", "task": "t", "cases": [{"input": "hello world", "expect": ["hello world"]}]}
+)
+
+
+def _verdict(settings, reply: str = "hello world"):
+    return grade(EXERCISE, "Repeat: {input}", FakeGenerator([reply]), FakeEmbedder(), settings)
+
+
+def test_attempts_survive_a_restart(settings) -> None:
+    store = Store(settings.database_path)
+    ana = store.learner("Ana")
+    store.record_attempt(ana, "Repeat: {input}", _verdict(settings, "goodbye"))
+    store.record_attempt(ana, "Say exactly: {input}", _verdict(settings))
+    assert settings.database_path.is_file()
+
+    reopened = Store(settings.database_path)  # as after a server restart
+    again = reopened.learner("  ana ")  # case and spacing do not make a new learner
+    assert again == ana
+    attempts = reopened.attempts(again, "echo")
+    assert [a.prompt for a in attempts] == ["Say exactly: {input}", "Repeat: {input}"]
+    assert attempts[0].passed and attempts[0].verdict.cases[0].output == "hello world"
+    assert attempts[0].verdict.generator == "fake-generator"
+    progress = reopened.progress(again)["echo"]
+    assert progress.attempts == 2 and progress.passed and progress.best_score == 100
+    assert progress.status == "passed"
+
+
+def test_migrations_run_once(settings) -> None:
+    Store(settings.database_path)
+    Store(settings.database_path)
+    assert Store(settings.database_path).applied_migrations() == ["001_initial"]
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("", "type your name"), ("   ", "type your name"), ("x" * 41, "at most 40"), ("\x00\x07", "type your name")],
+)
+def test_bad_names_get_advice(settings, name: str, words: str) -> None:
+    with pytest.raises(StoreError, match=words):
+        Store(settings.database_path).learner(name)
+
+
+def test_unicode_names_are_kept(settings) -> None:
+    store = Store(settings.database_path)
+    learner = store.learner("Zoë 山田 🌱")
+    assert learner.name == "Zoë 山田 🌱"
+    assert store.learner("ZOË 山田 🌱").id == learner.id
+
+
+def test_two_learners_submitting_at_once_lose_nothing(settings) -> None:
+    store = Store(settings.database_path)
+    verdict = _verdict(settings)
+    errors: list[BaseException] = []
+
+    def learner_run(name: str) -> None:
+        try:
+            mine = Store(settings.database_path)
+            me = mine.learner(name)
+            for i in range(20):
+                mine.record_attempt(me, f"{name} attempt {i}", verdict)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=learner_run, args=(n,)) for n in ("Ana", "Ben", "Chen", "Dara")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for name in ("Ana", "Ben", "Chen", "Dara"):
+        assert len(store.attempts(store.learner(name), "echo")) == 20
+
+
+def test_an_unwritable_data_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="Cannot create the data folder"):
+        Store(blocker / "data" / "progress.sqlite3")
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "progress.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="Cannot open the progress database"):
+        Store(path)
+    assert path.read_bytes().startswith(b"this is not sqlite"), "nothing is overwritten"
+    assert sqlite3.sqlite_version
