@@ -1,0 +1,51 @@
+"""The instructors' guide is checked against the code: every example loads, every field is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sandbox.exercises import Checks, Exercise, load_exercise_file, load_track_file
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = (ROOT / "exercises" / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```yaml\n(.*?)```", GUIDE, re.DOTALL)
+EXERCISE_BLOCKS = [b for b in BLOCKS if "cases:" in b]
+
+
+def test_the_guide_has_examples() -> None:
+    assert len(EXERCISE_BLOCKS) >= 3
+
+
+@pytest.mark.parametrize("block", EXERCISE_BLOCKS, ids=lambda b: b.splitlines()[0][:40])
+def test_every_exercise_example_in_the_guide_loads(tmp_path: Path, block: str) -> None:
+    path = tmp_path / "example.yaml"
+    path.write_text(block, encoding="utf-8")
+    exercise = load_exercise_file(path)
+    assert exercise.title and exercise.cases
+
+
+def test_the_track_example_loads(tmp_path: Path) -> None:
+    [block] = [b for b in BLOCKS if "order:" in b and "cases:" not in b]
+    path = tmp_path / "t" / "track.yaml"
+    path.parent.mkdir()
+    path.write_text(block, encoding="utf-8")
+    assert load_track_file(path).title == "Getting started"
+
+
+def test_the_complete_example_uses_every_headline_field() -> None:
+    complete = yaml.safe_load(EXERCISE_BLOCKS[0])
+    for name in ("title", "difficulty", "task", "cases", "checks", "threshold", "hints", "solution", "max_new_tokens"):
+        assert name in complete
+
+
+def test_every_field_and_check_is_documented() -> None:
+    for name, field in Exercise.model_fields.items():
+        if not field.exclude:
+            assert f"`{name}`" in GUIDE, f"exercises/README.md does not document the field '{name}'"
+    for name in Checks.model_fields:
+        if name != "explain":
+            assert f"`{name}`" in GUIDE, f"exercises/README.md does not document the check '{name}'"
