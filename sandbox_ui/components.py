@@ -93,7 +93,8 @@ def history(attempts: list[Attempt]) -> None:
         st.caption("No attempts yet.")
         return
     for number, attempt in zip(range(len(attempts), 0, -1), attempts, strict=True):
-        mark = ":material/check_circle:" if attempt.passed else ":material/cancel:"
+        icon = ":material/check_circle:" if attempt.passed else ":material/cancel:"
+        result = "passed" if attempt.passed else "not passed"
         when = attempt.created_at.replace("T", " ")[:16]
-        with st.expander(f"Attempt {number} · {mark} score {attempt.score} · {when} UTC"):
+        with st.expander(f"Attempt {number} · score {attempt.score} · {result} · {when} UTC", icon=icon):
             st.code(attempt.prompt, language=None, wrap_lines=True)

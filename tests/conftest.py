@@ -72,8 +72,7 @@ class FakeGenerator(Generator):
         if self.fail_with is not None:
             raise self.fail_with
         reply = self.replies.pop(0) if self.replies else f"echo: {request.prompt}"
-        for piece in re.findall(r"\S+\s*", reply):
-            yield piece
+        yield from re.findall(r"\S+\s*", reply)
 
 
 class FakeEmbedder(Embedder):

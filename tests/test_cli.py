@@ -44,7 +44,9 @@ def test_check_prints_file_line_and_exits_1(write_exercise) -> None:
     result = run("check", str(write_exercise.root))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert "exercises/t/bad.yaml:3: difficulty: 'difficulty' is out of range (you wrote 7): it must be at most 5" in lines
+    assert (
+        "exercises/t/bad.yaml:3: difficulty: 'difficulty' is out of range (you wrote 7): it must be at most 5" in lines
+    )
     assert "exercises/t/bad.yaml:6: case 1 > expct: unknown field 'expct'; did you mean 'expect'?" in lines
     assert lines[-1] == "1 exercise valid, 1 file with problems."
 
@@ -66,7 +68,9 @@ def test_grade_json_reports_every_case_and_exit_code() -> None:
 def test_grade_a_failing_prompt_from_a_file_prints_reasons(tmp_path: Path) -> None:
     prompt = tmp_path / "prompt.txt"
     prompt.write_text("{input}", encoding="utf-8")
-    result = run("grade", str(ROOT / "exercises" / "getting-started" / "order-number.yaml"), "--prompt-file", str(prompt))
+    result = run(
+        "grade", str(ROOT / "exercises" / "getting-started" / "order-number.yaml"), "--prompt-file", str(prompt)
+    )
     assert result.returncode == 1
     assert "Case 2 (hidden): FAILED" in result.stdout
     assert "failed check: Your answer had" in result.stdout

@@ -121,7 +121,7 @@ def test_hidden_cases_are_stripped_for_the_learner(settings) -> None:
 
 def test_a_bad_prompt_fails_before_the_model_runs(settings) -> None:
     generator = FakeGenerator()
-    with pytest.raises(PromptError, match="uses {review}"):
+    with pytest.raises(PromptError, match=r"uses \{review\}"):
         list(grade_events(SENTIMENT, "Label {review}", generator, FakeEmbedder(), settings))
     assert generator.requests == []
 

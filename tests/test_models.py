@@ -79,7 +79,7 @@ def test_pull_prepares_a_copy_and_notices_damage(tmp_path, monkeypatch) -> None:
 
 def test_an_unknown_model_name_lists_the_choices(monkeypatch) -> None:
     monkeypatch.setenv("PROMPT_SANDBOX_GENERATOR", "gpt-17")
-    with pytest.raises(ModelError, match="No model manifest named 'gpt-17'.*smollm2-135m-instruct"):
+    with pytest.raises(ModelError, match=r"No model manifest named 'gpt-17'.*smollm2-135m-instruct"):
         build_generator(load_settings())
 
 

@@ -1,0 +1,160 @@
+"""The Streamlit pages through AppTest (fast, no browser), with fake models for focus.
+
+The real models in the real app are proven by tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from sandbox import models
+from sandbox.config import load_settings
+from sandbox.errors import ModelError
+from sandbox.store import Store
+
+from .conftest import FakeEmbedder, FakeGenerator
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "sandbox_ui" / "app.py")
+SOLUTION = "Classify the sentiment of this review as positive or negative. Answer with one word.\n\nReview: {input}"
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    generator = FakeGenerator(["Negative", "Positive", "Negative", "Positive"])
+    monkeypatch.setattr(models, "build_generator", lambda settings, progress=None: generator)
+    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None: FakeEmbedder())
+    st.cache_resource.clear()
+    yield generator
+    st.cache_resource.clear()
+
+
+def app(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.code] + [h.value for h in at.title]
+    parts += [e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
+    parts += [i.value for i in at.info] + [c.value for c in at.caption] + [h.value for h in at.header]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_lists_tracks_and_asks_for_a_name(fakes) -> None:
+    at = app().run()
+    assert not at.exception
+    assert at.title[0].value == "Practise writing prompts"
+    assert "Getting started" in [h.value for h in at.header]
+    assert "Type your name in the box on the left" in texts(at)
+    assert at.sidebar.text_input(key="learner_name_input") is not None
+
+
+def test_signing_in_keeps_the_name_in_the_address(fakes) -> None:
+    at = app().run()
+    at.sidebar.text_input(key="learner_name_input").input("Amina K.")
+    at.sidebar.button[0].click().run()
+    assert "Signed in as **Amina K.**" in [m.value for m in at.sidebar.markdown]
+    assert at.query_params["learner"] == "Amina K."
+
+
+def test_an_empty_name_gets_advice(fakes) -> None:
+    at = app().run()
+    at.sidebar.text_input(key="learner_name_input").input("   ")
+    at.sidebar.button[0].click().run()
+    assert "Please type your name" in at.sidebar.error[0].value
+
+
+def test_running_an_exercise_shows_verdict_and_saves_the_attempt(fakes) -> None:
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    assert at.title[0].value == "Label review sentiment"
+    at.text_area(key="prompt::sentiment-label").input(SOLUTION)
+    at.button(key="run").click().run()
+    assert not at.exception
+    page = texts(at)
+    assert "Passed! All 4 cases passed. Score 100." in page
+    assert "Negative" in [c.value for c in at.code]
+    assert "Positive" in [c.value for c in at.code]
+    store = Store(load_settings().database_path)
+    attempts = store.attempts(store.learner("Ana"), "sentiment-label")
+    assert len(attempts) == 1 and attempts[0].passed and attempts[0].prompt == SOLUTION
+    assert "The instructor's solution (you passed, so you can compare)" in [e.label for e in at.expander]
+    assert SOLUTION in [c.value for c in at.code]
+
+
+def test_hidden_case_outputs_never_reach_the_page(fakes) -> None:
+    fakes.replies = ["Negative", "Positive", "SECRET-HIDDEN-ANSWER", "ANOTHER-SECRET"]
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    at.text_area(key="prompt::sentiment-label").input(SOLUTION)
+    at.button(key="run").click().run()
+    page = texts(at)
+    assert "Not yet: 2 of 4 cases passed (hidden cases: 0 of 2 passed)." in page
+    assert "SECRET" not in page
+    assert "The jacket fell apart" not in page, "hidden inputs stay hidden"
+    assert "Classify the sentiment of this review" not in page.replace(SOLUTION, ""), "no solution before a pass"
+
+
+def test_a_prompt_with_an_unknown_placeholder_is_explained(fakes) -> None:
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    at.text_area(key="prompt::sentiment-label").input("Label {review}")
+    at.button(key="run").click().run()
+    assert "uses {review}, which this exercise does not have" in at.error[0].value
+    assert fakes.requests == []
+
+
+def test_a_model_that_fails_to_load_shows_a_message_and_the_page_survives(monkeypatch) -> None:
+    def broken(settings, progress=None):
+        raise ModelError("The language model 'x' failed to load: weights missing. Run `prompt-sandbox models verify`.")
+
+    monkeypatch.setattr(models, "build_generator", broken)
+    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None: FakeEmbedder())
+    st.cache_resource.clear()
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    at.text_area(key="prompt::sentiment-label").input(SOLUTION)
+    at.button(key="run").click().run()
+    assert not at.exception
+    assert "failed to load: weights missing" in at.error[0].value
+    assert at.title[0].value == "Label review sentiment"
+    st.cache_resource.clear()
+
+
+def test_hints_are_revealed_one_at_a_time(fakes) -> None:
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    assert "Tell the model which two words" not in texts(at)
+    at.button(key="hint").click().run()
+    assert "Tell the model which two words it may answer with." in texts(at)
+    assert "Ask for one word only" not in texts(at)
+
+
+def test_a_broken_file_is_listed_for_the_instructor(fakes, write_exercise, monkeypatch) -> None:
+    write_exercise(
+        "t/good.yaml", "title: Good one\ntask: t\ncases:\n  - input: a\n    expect: [b]\n    hidden: false\n"
+    )
+    write_exercise("t/bad.yaml", "title: Bad\ntask: t\ncases: []\n")
+    monkeypatch.setenv("PROMPT_SANDBOX_EXERCISES", str(write_exercise.root))
+    at = app().run()
+    assert not at.exception
+    assert any("could not be loaded" in e.label for e in at.expander)
+    assert "exercises/t/bad.yaml:3: cases" in "\n".join(c.value for c in at.code)
+    assert [p.proto.label for p in at.get("page_link")] == ["Good one"]
+
+
+def test_playground_streams_an_answer_without_grading(fakes) -> None:
+    fakes.replies = ["Hello there, learner."]
+    at = app()
+    at.switch_page("pages/playground.py").run()
+    at.text_area(key="pg_prompt").input("Say hello")
+    at.button(key="pg_run").click().run()
+    assert "Hello there, learner." in [c.value for c in at.code]
+    assert fakes.requests[-1].temperature == 0.0 and fakes.requests[-1].system is None

@@ -1,0 +1,198 @@
+"""The real app, the real models, a real SQLite file, driven in headless Chromium."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SOLUTION = "Classify the sentiment of this review as positive or negative. Answer with one word.\n\nReview: {input}"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`prompt-sandbox serve` in a subprocess; its PID is kept and it is terminated at the end."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data.parent / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, "PROMPT_SANDBOX_DATA": str(self.data), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"the app did not start; see {self.log}:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path / "data")
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path: Path):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    yield tab
+    tab.screenshot(path=str(tmp_path / "last-page.png"))
+    context.close()
+
+
+def sign_in(page, url: str, name: str) -> None:
+    page.goto(url)
+    page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text(f"Signed in as {name}").wait_for()
+
+
+@pytest.mark.slow
+def test_a_learner_runs_an_exercise_and_keeps_progress_across_reload_and_restart(server, page) -> None:
+    sign_in(page, server.url, "Amina K.")
+    page.get_by_role("link", name="Label review sentiment").click()
+    page.get_by_role("heading", name="Label review sentiment").wait_for()
+    page.get_by_role("textbox", name="Your prompt").fill(SOLUTION)
+    page.get_by_role("button", name="Run", exact=True).click()
+
+    page.get_by_text("Passed! All 4 cases passed. Score 100.").wait_for(timeout=180_000)
+    outputs = page.locator("[data-testid='stCode']").all_inner_texts()
+    assert "Negative" in outputs and "Positive" in outputs
+    assert page.get_by_text("score 100 / 100").count() == 2
+    html = page.content()
+    assert "The jacket fell apart" not in html and "Friendly staff" not in html, "hidden cases never reach the browser"
+
+    page.reload()  # the name lives in the address, the attempts in SQLite
+    page.get_by_text("Signed in as Amina K.").wait_for()
+    page.get_by_text("Attempt 1 · score 100").first.wait_for()
+
+    server.stop()
+    server.start()  # same data folder
+    page.goto(f"{server.url}/?learner=Amina+K.")
+    page.get_by_text("Best score 100").wait_for()
+    row = page.locator("[data-testid='stHorizontalBlock']", has_text="Label review sentiment")
+    assert "Passed" in row.inner_text()
+    other = page.locator("[data-testid='stHorizontalBlock']", has_text="Find the order number")
+    assert "Not started" in other.inner_text()
+
+
+@pytest.mark.slow
+def test_the_playground_streams_the_answer(server, page) -> None:
+    page.goto(f"{server.url}/playground")
+    page.get_by_role("textbox", name="Your prompt").fill("Write a short poem about the sea.")
+    page.get_by_role("button", name="Run", exact=True).click()
+    code = page.locator("[data-testid='stCode']").first
+    seen: list[str] = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if code.count():
+            text = code.inner_text()
+            if text and (not seen or text != seen[-1]):
+                seen.append(text)
+        if not page.get_by_role("button", name="Run", exact=True).is_disabled() and len(seen) > 1:
+            # keep sampling until the text stops growing
+            time.sleep(1.0)
+            if code.inner_text() == seen[-1]:
+                break
+        time.sleep(0.1)
+    assert len(seen) >= 3, f"the answer should arrive in pieces, saw {seen}"
+    assert all(later.startswith(earlier.rstrip()[:10]) for earlier, later in itertools.pairwise(seen))
+    assert len(seen[-1]) > len(seen[0])
+
+
+@pytest.mark.slow
+def test_a_broken_exercise_file_is_shown_and_the_rest_still_work(tmp_path: Path, page) -> None:
+    exercises = tmp_path / "exercises"
+    shutil.copytree(ROOT / "exercises", exercises)
+    (exercises / "getting-started" / "broken.yaml").write_text("title: Broken\ntask: t\ndifficulty: hard\ncases: []\n")
+    data = tmp_path / "data"
+    running = Server(data)
+    os.environ["PROMPT_SANDBOX_EXERCISES"] = str(exercises)
+    try:
+        running.start()
+        page.goto(running.url)
+        page.get_by_text("1 exercise file(s) could not be loaded").click()
+        page.get_by_text("exercises/getting-started/broken.yaml:3: difficulty").wait_for()
+        assert page.get_by_role("link", name="Label review sentiment").count() == 1
+        # an instructor fixes nothing and adds a new exercise: it appears without a restart
+        (exercises / "getting-started" / "new-one.yaml").write_text(
+            "title: A brand new exercise\ntask: t\ncases:\n  - input: a\n    expect: [b]\n"
+        )
+        page.reload()
+        page.get_by_role("link", name="A brand new exercise").wait_for()
+    finally:
+        del os.environ["PROMPT_SANDBOX_EXERCISES"]
+        running.stop()
