@@ -23,12 +23,13 @@ def settings() -> Settings:
     return load_settings()
 
 
-def show_error(error: Exception) -> None:
+def show_error(error: Exception, where: st.delta_generator.DeltaGenerator | None = None) -> None:
     """The one place errors reach the page: a plain message, never a traceback."""
+    box = where if where is not None else st
     if isinstance(error, SandboxError):
-        st.error(str(error), icon=":material/warning:")
+        box.error(str(error), icon=":material/warning:")
     else:
-        st.error(
+        box.error(
             f"Something went wrong: {error}. Your earlier work is saved; try again or tell your instructor.",
             icon=":material/warning:",
         )

