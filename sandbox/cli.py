@@ -200,6 +200,24 @@ def score(exercise: str, case_index: int, output: str, exercises: Path | None, a
     sys.exit(0 if result.passed else 1)
 
 
+# --- bench ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--exercise", "exercise_ref", default="order-number", show_default=True, help="A 3-case exercise to grade."
+)
+@click.option("--runs", type=click.IntRange(1, 50), default=3, show_default=True, help="Runs per figure.")
+@click.option("--exercises", type=click.Path(path_type=Path), default=None, help="Exercises folder.")
+@friendly_errors
+def bench(exercise_ref: str, runs: int, exercises: Path | None) -> None:
+    """Measure cold start and the time to grade one exercise (medians and ranges)."""
+    from .bench import run_bench
+
+    settings = _settings(exercises)
+    run_bench(_find_exercise(exercise_ref, settings), settings, runs, click.echo)
+
+
 # --- models ----------------------------------------------------------------------------
 
 

@@ -295,6 +295,10 @@ class Generator(ABC):
     def generate(self, request: GenerationRequest) -> str:
         return "".join(self.stream(request))
 
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` is for this model (words, for models without a tokenizer)."""
+        return len(text.split())
+
 
 class Embedder(ABC):
     """Turns texts into unit-length vectors, so a dot product is the cosine similarity."""
@@ -353,6 +357,10 @@ class TransformersGenerator(Generator):
                 raise ModelError(f"The model '{self.name}' has no chat template; choose an instruction-tuned model.")
             model.eval()
             self._tokenizer, self._model = tokenizer, model
+
+    def count_tokens(self, text: str) -> int:
+        self.load()
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         self.load()
