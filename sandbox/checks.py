@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .exercises import Checks
-from .prompts import PLACEHOLDER
+from .prompts import fill as _fill
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w])")
@@ -44,16 +44,6 @@ def _has(text: str, needle: str, case_sensitive: bool) -> bool:
 def labels_found(text: str, labels: list[str], case_sensitive: bool) -> list[str]:
     flags = 0 if case_sensitive else re.IGNORECASE
     return [label for label in labels if re.search(rf"(?<!\w){re.escape(label)}(?!\w)", text, flags)]
-
-
-def _fill(value: str, variables: dict[str, str]) -> str:
-    def sub(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token in ("{{", "}}"):
-            return token[0]
-        return variables.get(match.group(1), token)
-
-    return PLACEHOLDER.sub(sub, value)
 
 
 def _quote(items: list[str], joiner: str = "or") -> str:
@@ -149,8 +139,10 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
             add(
                 "json_keys",
                 not missing,
-                f"Your JSON must have the key{'s' if len(missing) > 1 else ''} {_quote(missing)}.",
+                f"Your JSON must have the key{'s' if len(missing) > 1 else ''} {_quote(missing, 'and')}.",
             )
+    if checks.language:
+        results.append(language_outcome(text, checks.language))
     return results
 
 
@@ -166,3 +158,65 @@ def numbers_outcome(output: str, reference: str) -> CheckOutcome:
     said = numbers_in(output)
     got = f" but your answer says {', '.join(said)}" if said else " but your answer has no number"
     return CheckOutcome("numbers", False, f"The expected answer has the number {', '.join(missing)},{got}.")
+
+
+# --- language: a script and common-word heuristic, no model needed -------------------------
+
+_LATIN_WORDS = {
+    "en": "the and is are of to in it you that for with this be on not have was your we hello yes thanks thank please",
+    "es": "el la los las de que y en un una es por con para no su se del al lo como más hola gracias sí usted está",
+    "fr": "le la les de des et est un une que en du pour pas vous nous il elle dans sur avec ce bonjour merci oui",
+    "de": "der die das und ist nicht ein eine zu den mit von sie ich es auf für dem sich auch hallo danke ja bitte",
+    "pt": "o a os as de que e em um uma é do da para não com por se no na seu sua olá obrigado obrigada sim você",
+    "it": "il lo la gli le di che e è un una per non con del della sono si in al ciao grazie sì questo",
+}
+_SCRIPTS = {
+    "ru": ("Russian", [(0x0400, 0x04FF)]),
+    "uk": ("Ukrainian", [(0x0400, 0x04FF)]),
+    "ar": ("Arabic", [(0x0600, 0x06FF), (0x0750, 0x077F)]),
+    "hi": ("Hindi", [(0x0900, 0x097F)]),
+    "zh": ("Chinese", [(0x4E00, 0x9FFF), (0x3400, 0x4DBF)]),
+    "ja": ("Japanese", [(0x3040, 0x30FF), (0x4E00, 0x9FFF)]),
+    "ko": ("Korean", [(0xAC00, 0xD7AF), (0x1100, 0x11FF)]),
+    "el": ("Greek", [(0x0370, 0x03FF)]),
+    "he": ("Hebrew", [(0x0590, 0x05FF)]),
+    "th": ("Thai", [(0x0E00, 0x0E7F)]),
+}
+_LATIN_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian"}
+LANGUAGES: dict[str, str] = {**_LATIN_NAMES, **{code: name for code, (name, _) in _SCRIPTS.items()}}
+_WORD_SETS = {code: set(words.split()) for code, words in _LATIN_WORDS.items()}
+
+
+def _in_ranges(ch: str, ranges: list[tuple[int, int]]) -> bool:
+    return any(low <= ord(ch) <= high for low, high in ranges)
+
+
+def detect_language(text: str) -> str | None:
+    """Best guess among LANGUAGES: by script for non-Latin ones, by common words for Latin ones."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    for code, (_, ranges) in _SCRIPTS.items():
+        if code in ("uk", "ja"):
+            continue
+        if sum(_in_ranges(ch, ranges) for ch in letters) / len(letters) >= 0.5:
+            if code == "zh" and any(_in_ranges(ch, [(0x3040, 0x30FF)]) for ch in letters):
+                return "ja"
+            return code
+    if any(_in_ranges(ch, [(0x3040, 0x30FF)]) for ch in letters):
+        return "ja"
+    tokens = [w.casefold() for w in words(text)]
+    hits = {code: sum(t in vocabulary for t in tokens) for code, vocabulary in _WORD_SETS.items()}
+    best = max(hits.values())
+    winners = [code for code, count in hits.items() if count == best]
+    return winners[0] if best > 0 and len(winners) == 1 else None
+
+
+def language_outcome(text: str, code: str) -> CheckOutcome:
+    name = LANGUAGES.get(code, code)
+    found = detect_language(text)
+    if found == code or (code == "uk" and found == "ru"):
+        return CheckOutcome("language", True, "")
+    if found is None:
+        return CheckOutcome("language", False, f"Your answer must be in {name}; it could not be recognised as {name}.")
+    return CheckOutcome("language", False, f"Your answer must be in {name}, but it looks like {LANGUAGES[found]}.")

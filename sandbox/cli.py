@@ -89,20 +89,65 @@ def serve(port: int | None, host: str | None, exercises: Path | None, data: Path
 
 @main.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--solve", is_flag=True, help="Also run each solution and naive baseline prompts on the model.")
+@click.option("--json", "as_json", is_flag=True, help="With --solve: print one JSON object.")
 @friendly_errors
-def check(directory: Path | None) -> None:
-    """Validate exercise files; every problem is printed as file:line. Exit 1 if any file is broken."""
+def check(directory: Path | None, solve: bool, as_json: bool) -> None:
+    """Validate exercise files (every problem as file:line); with --solve, prove each is solvable and not too easy.
+
+    Exit 1 if any file is broken, or (with --solve) any exercise is unsolvable or too easy.
+    """
     from .exercises import load_catalog
 
     settings = _settings(directory)
     catalog = load_catalog(settings.exercises_dir)
-    for broken in catalog.broken:
-        for problem in broken.problems:
-            click.echo(problem)
     ok = len(catalog.exercises)
     bad = len(catalog.broken)
-    click.echo(f"{ok} exercise{'s' if ok != 1 else ''} valid, {bad} file{'s' if bad != 1 else ''} with problems.")
-    sys.exit(1 if bad or not ok else 0)
+    if not as_json:
+        for broken in catalog.broken:
+            for problem in broken.problems:
+                click.echo(problem)
+        click.echo(f"{ok} exercise{'s' if ok != 1 else ''} valid, {bad} file{'s' if bad != 1 else ''} with problems.")
+    if not solve:
+        sys.exit(1 if bad or not ok else 0)
+
+    from .models import build_embedder, build_generator
+    from .solvability import MIN_MARGIN, table
+    from .solvability import solve as solve_one
+
+    generator, embedder = build_generator(settings), build_embedder(settings)
+    reports = []
+    for exercise in catalog.exercises.values():
+        if not as_json:
+            click.echo(f"solving {exercise.id}...", err=True)
+        reports.append(solve_one(exercise, generator, embedder, settings))
+    blocking = [r for r in reports if r.blocking]
+    if as_json:
+        payload = {
+            "generator": generator.name,
+            "generator_hash": generator.fingerprint,
+            "embedder": embedder.name,
+            "embedder_hash": embedder.fingerprint,
+            "min_margin": MIN_MARGIN,
+            "exercises": [r.to_json() for r in reports],
+            "broken": [{"path": b.path, "problems": b.problems} for b in catalog.broken],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        click.echo(f"On {generator.name} ({generator.fingerprint}) and {embedder.name} ({embedder.fingerprint}):")
+        for line in table(reports):
+            click.echo(line)
+        for report in reports:
+            for line in report.failed_cases:
+                click.echo(f"{report.exercise}: solution failed {line}")
+            for baseline in report.baselines:
+                if baseline.passed:
+                    click.echo(f"{report.exercise}: the baseline '{baseline.name}' passes: {baseline.prompt[:60]!r}")
+        click.echo(
+            f"{len(reports) - len(blocking)} of {len(reports)} exercises solvable and not too easy "
+            f"(margin minimum {MIN_MARGIN:.2f})."
+        )
+    sys.exit(1 if bad or blocking or not ok else 0)
 
 
 # --- grade / score ---------------------------------------------------------------------

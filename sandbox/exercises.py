@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -61,6 +61,8 @@ class Checks(BaseModel):
     """Exactly one of these labels must appear, and it must be the case's expected one."""
     json_keys: list[Text] | None = None
     """The answer must be a JSON object with (at least) these keys."""
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    """The answer must be mainly in this language (a two-letter code such as es; see checks.LANGUAGES)."""
 
     @field_validator("contains", "contains_any", "not_contains", "labels", "json_keys", mode="before")
     @classmethod
@@ -134,6 +136,14 @@ class Exercise(BaseModel):
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     hints: list[Text] = Field(default_factory=list)
     solution: str | None = None
+    counterexamples: list[Text] = Field(default_factory=list)
+    """Prompts the author expects to fail (the naive approach the exercise teaches against)."""
+    edit: Literal["prompt", "system", "prefill"] = "prompt"
+    """What the learner writes: the prompt (default), the system prompt, or the start of the answer."""
+    user: str | None = None
+    """The fixed user message when the learner edits the system prompt or the prefill."""
+    system: str | None = None
+    """A fixed system prompt, for exercises where the learner edits the prompt or the prefill."""
     max_new_tokens: Annotated[int, Field(ge=1, le=1024)] | None = None
     match_numbers: bool = True
     """When the closest reference has numbers, the answer must have the same numbers."""
@@ -408,19 +418,62 @@ def _semantic_problems(exercise: Exercise, node: yaml.Node | None, display: str)
                 problems.extend(_check_problems(case.checks, ("cases", index, key), node, display))
     if exercise.checks is not None:
         problems.extend(_check_problems(exercise.checks, ("checks",), node, display))
-    for field_name in ("solution",):
+    if exercise.edit in ("system", "prefill") and not exercise.user:
+        add(
+            ("edit",),
+            f"with 'edit: {exercise.edit}', add the fixed message the model answers, for example:\n    user: \"{{input}}\"",
+        )
+    if exercise.edit == "prompt" and exercise.user:
+        add(
+            ("user",),
+            "'user' is the fixed message for 'edit: system' or 'edit: prefill'; add one of those or remove 'user'",
+        )
+    if exercise.edit == "system" and exercise.system:
+        add(("system",), "with 'edit: system' the learner writes the system prompt; remove the fixed 'system'")
+    for field_name in ("solution", "user", "system"):
         template = getattr(exercise, field_name)
         if template:
             unknown = placeholders_in(template) - names
             if unknown:
                 add(
                     (field_name,),
-                    f"uses {', '.join('{' + u + '}' for u in sorted(unknown))}, which the cases do not define "
-                    f"(they define {', '.join('{' + n + '}' for n in sorted(names)) or 'nothing'})",
+                    f"uses {_braced(unknown)}, which the cases do not define (they define {_braced(names) or 'nothing'})",
+                )
+    for index in range(len(exercise.cases)):
+        checks = exercise.case_checks(index)
+        used = set()
+        for value in _check_texts(checks):
+            used |= {name for name in placeholders_in(value) if not name.isdigit()}  # regex {5} is no variable
+        unknown = used - set(exercise.cases[index].variables())
+        if unknown:
+            add(("cases", index), f"the checks use {_braced(unknown)}, which this case does not define")
+        if checks.language is not None:
+            from .checks import LANGUAGES
+
+            if checks.language not in LANGUAGES:
+                own = exercise.cases[index].checks
+                loc = ("cases", index, "checks", "language") if own and own.language else ("checks", "language")
+                add(
+                    loc,
+                    f"language '{checks.language}' is not one the check knows; use one of: {', '.join(sorted(LANGUAGES))}",
                 )
     if exercise.id and not ID_PATTERN.match(exercise.id):
         add(("id",), f"'{exercise.id}' is not a valid id; use lower-case letters, digits, '-' and '_'")
     return problems
+
+
+def _braced(names: set[str]) -> str:
+    return ", ".join("{" + n + "}" for n in sorted(names))
+
+
+def _check_texts(checks: Checks) -> list[str]:
+    texts: list[str] = []
+    for key in ("contains", "contains_any", "not_contains", "labels"):
+        texts.extend(getattr(checks, key) or [])
+    for key in ("exact", "regex"):
+        if getattr(checks, key):
+            texts.append(getattr(checks, key))
+    return texts
 
 
 def _check_problems(checks: Checks, loc: tuple[Any, ...], node: yaml.Node | None, display: str) -> list[str]:

@@ -20,7 +20,7 @@ from .checks import CheckOutcome, numbers_in, numbers_outcome, run_checks
 from .config import Settings
 from .exercises import Exercise
 from .models import Embedder, GenerationRequest, Generator
-from .prompts import RenderedPrompt, check_prompt, render
+from .prompts import check_prompt, fill, render
 
 
 class CheckResult(BaseModel):
@@ -186,10 +186,34 @@ def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder
     )
 
 
-def prepare_prompts(exercise: Exercise, prompt: str, settings: Settings) -> list[RenderedPrompt]:
-    """Check the prompt once and fill it for every case; raises PromptError with a friendly message."""
-    check_prompt(prompt, exercise.variable_names(), settings.max_prompt_chars)
-    return [render(prompt, case.variables(), settings.max_prompt_chars) for case in exercise.cases]
+@dataclass
+class Conversation:
+    """What the model reads for one case: the learner's part filled in, the fixed parts beside it."""
+
+    user: str
+    system: str | None = None
+    prefill: str = ""
+    note: str = ""
+
+
+def prepare_prompts(exercise: Exercise, text: str, settings: Settings) -> list[Conversation]:
+    """Check the learner's text once and build every case's conversation; raises PromptError."""
+    check_prompt(text, exercise.variable_names(), settings.max_prompt_chars)
+    conversations = []
+    for case in exercise.cases:
+        variables = case.variables()
+        fixed_system = fill(exercise.system, variables) if exercise.system else None
+        if exercise.edit == "prompt":
+            rendered = render(text, variables, settings.max_prompt_chars)
+            conversations.append(Conversation(user=rendered.text, system=fixed_system, note=rendered.note()))
+            continue
+        mine = render(text, variables, settings.max_prompt_chars, append_missing=False).text
+        user = fill(exercise.user or "", variables)
+        if exercise.edit == "system":
+            conversations.append(Conversation(user=user, system=mine))
+        else:
+            conversations.append(Conversation(user=user, system=fixed_system, prefill=mine))
+    return conversations
 
 
 def grade_events(
@@ -201,15 +225,24 @@ def grade_events(
     stop: threading.Event | None = None,
 ) -> Iterator[Event]:
     """Run the prompt on every case (greedy), yielding events; the last is :class:`Finished`."""
-    rendered = prepare_prompts(exercise, prompt, settings)
+    conversations = prepare_prompts(exercise, prompt, settings)
     max_new = exercise.max_new_tokens or settings.max_new_tokens
     results: list[CaseResult] = []
     cancelled = False
-    for index, filled in enumerate(rendered):
+    for index, conversation in enumerate(conversations):
         case = exercise.cases[index]
         yield CaseStarted(index, case.hidden)
         pieces: list[str] = []
-        request = GenerationRequest(prompt=filled.text, max_new_tokens=max_new, stop=stop)
+        if conversation.prefill:  # the learner's start of the answer is part of the answer
+            pieces.append(conversation.prefill)
+            yield TextPiece(index, conversation.prefill)
+        request = GenerationRequest(
+            prompt=conversation.user,
+            system=conversation.system,
+            prefill=conversation.prefill,
+            max_new_tokens=max_new,
+            stop=stop,
+        )
         for piece in generator.stream(request):
             pieces.append(piece)
             yield TextPiece(index, piece)
@@ -226,7 +259,7 @@ def grade_events(
         score=score,
         cases=results,
         threshold=exercise.threshold_or(settings.threshold),
-        note=rendered[0].note() if rendered else "",
+        note=conversations[0].note if conversations else "",
         generator=generator.name,
         generator_hash=generator.fingerprint,
         embedder=embedder.name,

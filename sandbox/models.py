@@ -262,6 +262,8 @@ def _convert_gguf(folder: Path, filename: str, out: Path) -> None:
 class GenerationRequest:
     prompt: str
     system: str | None = None
+    prefill: str = ""
+    """The start of the model's answer, written for it; the model continues from there."""
     max_new_tokens: int = 64
     temperature: float = 0.0
     """0 means greedy decoding (graded runs are always greedy)."""
@@ -372,9 +374,8 @@ class TransformersGenerator(Generator):
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages.append({"role": "user", "content": request.prompt})
-        inputs = tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
+        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        inputs = tokenizer(text + request.prefill, return_tensors="pt", add_special_tokens=False)
         length = int(inputs["input_ids"].shape[1])
         if length + request.max_new_tokens > self.manifest.context_length:
             raise PromptError(

@@ -65,21 +65,25 @@ def check_prompt(template: str, variables: set[str], max_chars: int) -> str:
     return text
 
 
-def render(template: str, variables: dict[str, str], max_chars: int) -> RenderedPrompt:
-    """Fill a (checked) prompt with one case's variables."""
-    text = check_prompt(template, set(variables), max_chars)
-    used = placeholders_in(text)
+def fill(template: str, variables: dict[str, str]) -> str:
+    """Replace known placeholders; ``{{``/``}}`` become braces, unknown names stay as written."""
 
     def substitute(match: re.Match[str]) -> str:
         token = match.group(0)
-        if token == "{{":
-            return "{"
-        if token == "}}":
-            return "}"
-        return clean_text(variables[match.group(1)])
+        if token in ("{{", "}}"):
+            return token[0]
+        name = match.group(1)
+        return clean_text(variables[name]) if name in variables else token
 
-    rendered = PLACEHOLDER.sub(substitute, text)
-    missing = [name for name in variables if name not in used]
+    return PLACEHOLDER.sub(substitute, template)
+
+
+def render(template: str, variables: dict[str, str], max_chars: int, append_missing: bool = True) -> RenderedPrompt:
+    """Fill a (checked) prompt with one case's variables; missing ones are appended unless told not to."""
+    text = check_prompt(template, set(variables), max_chars)
+    used = placeholders_in(text)
+    rendered = fill(text, variables)
+    missing = [name for name in variables if name not in used] if append_missing else []
     if missing:
         if missing == ["input"]:
             tail = clean_text(variables["input"])

@@ -12,6 +12,12 @@ from sandbox.models import Embedder, Generator
 from sandbox.store import Attempt, Progress
 from sandbox_ui.common import show_error
 
+EDIT_LABELS = {
+    "prompt": ("Your prompt", "For example: ... {input}"),
+    "system": ("Your system prompt", "For example: You are a ... Always answer ..."),
+    "prefill": ("The start of the model's answer", "For example: 1."),
+}
+
 STATUS_BADGE = {
     "passed": ":green[:material/check_circle: Passed]",
     "tried": ":orange[:material/pending: Tried]",
@@ -46,6 +52,34 @@ def case_inputs(exercise: Exercise) -> None:
         st.caption(
             f"{hidden} hidden case{'s are' if hidden > 1 else ' is'} also checked, so your prompt must work "
             "for texts you cannot see."
+        )
+
+
+def fixed_parts(exercise: Exercise) -> None:
+    """Which part of the conversation is the learner's, and the fixed parts beside it."""
+    names = sorted(exercise.variable_names())
+    placeholders = ", ".join(f"`{{{n}}}`" for n in names)
+    if exercise.edit == "prompt":
+        if exercise.system:
+            st.markdown("**System prompt** (fixed, written by your instructor):")
+            st.code(exercise.system, language=None, wrap_lines=True)
+        if names:
+            st.markdown(
+                f"**You write the prompt.** Put {placeholders} where the case text should go. "
+                "If you leave it out, the case text is added at the end of your prompt."
+            )
+        return
+    if exercise.system:
+        st.markdown("**System prompt** (fixed, written by your instructor):")
+        st.code(exercise.system, language=None, wrap_lines=True)
+    elif exercise.edit == "system":
+        st.markdown("**You write the system prompt**: the instructions the model follows for the whole conversation.")
+    st.markdown("**User message** (fixed; each case's text is filled in):")
+    st.code(exercise.user or "", language=None, wrap_lines=True)
+    if exercise.edit == "prefill":
+        st.markdown(
+            "**You write the start of the model's answer.** The model goes on from your words, "
+            "and your words count as part of its answer."
         )
 
 

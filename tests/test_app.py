@@ -158,3 +158,30 @@ def test_playground_streams_an_answer_without_grading(fakes) -> None:
     at.button(key="pg_run").click().run()
     assert "Hello there, learner." in [c.value for c in at.code]
     assert fakes.requests[-1].temperature == 0.0 and fakes.requests[-1].system is None
+
+
+def test_a_system_prompt_exercise_shows_which_part_is_the_learners(fakes) -> None:
+    fakes.replies = ["Wipe it down.", "No, ask a colleague.", "Stop the press now.", "Bring your ID card."]
+    at = app(learner="Ana", exercise="short-answers")
+    at.switch_page("pages/exercise.py").run()
+    assert at.text_area(key="prompt::short-answers").label == "Your system prompt"
+    page = texts(at)
+    assert "User message" in page and "{input}" in [c.value for c in at.code]
+    at.text_area(key="prompt::short-answers").input("Answer in one short sentence.")
+    at.button(key="run").click().run()
+    assert "Passed! All 4 cases passed." in texts(at)
+    assert fakes.requests[0].system == "Answer in one short sentence."
+    assert fakes.requests[0].prompt == "How do I clean the conveyor belt?"
+
+
+def test_the_playground_passes_system_and_prefill(fakes) -> None:
+    fakes.replies = ["Becker", '"}']
+    at = app()
+    at.switch_page("pages/playground.py").run()
+    at.text_area(key="pg_system").input("You extract names.")
+    at.text_area(key="pg_prompt").input("Who flew to Hamburg? Tom Becker did.")
+    at.text_input(key="pg_prefill").input("Tom ")
+    at.button(key="pg_run").click().run()
+    assert "Tom Becker" in [c.value for c in at.code]
+    request = fakes.requests[-1]
+    assert request.system == "You extract names." and request.prefill == "Tom "

@@ -114,9 +114,17 @@ def page(browser, tmp_path: Path):
 
 
 def sign_in(page, url: str, name: str) -> None:
+    """Type the name and press Start; retried because a first page may still be re-rendering."""
     page.goto(url)
-    page.get_by_label("Your name").fill(name)
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("heading", name="Practise writing prompts").wait_for()
+    for _ in range(3):
+        page.get_by_label("Your name").fill(name)
+        page.get_by_role("button", name="Start").click()
+        try:
+            page.get_by_text(f"Signed in as {name}").wait_for(timeout=20_000)
+            return
+        except Exception:  # noqa: BLE001 - retried, and the last try below reports
+            continue
     page.get_by_text(f"Signed in as {name}").wait_for()
 
 

@@ -56,6 +56,24 @@ CASES = [
     ({"json_keys": ["name"]}, '["Ana"]', [], {}, False, "must be a JSON object"),
     ({"max_words": 3}, "", [], {}, True, ""),
     ({"contains": ["café"]}, "Le CAFÉ est prêt ☕", [], {}, True, ""),
+    ({"language": "es"}, "Puede cambiar la dirección de su paquete en la web.", [], {}, True, ""),
+    (
+        {"language": "es"},
+        "You can change the address of your parcel online.",
+        [],
+        {},
+        False,
+        "must be in Spanish, but it looks like English",
+    ),
+    ({"language": "es"}, "12345 !!!", [], {}, False, "could not be recognised as Spanish"),
+    ({"language": "fr"}, "Merci pour votre commande, elle est en route.", [], {}, True, ""),
+    ({"language": "de"}, "Die Lieferung kommt morgen, danke für die Geduld.", [], {}, True, ""),
+    ({"language": "ru"}, "Ваш заказ будет доставлен завтра.", [], {}, True, ""),
+    ({"language": "ja"}, "ご注文は明日届きます。", [], {}, True, ""),
+    ({"language": "zh"}, "您的订单明天送到。", [], {}, True, ""),
+    ({"language": "zh"}, "ご注文は明日届きます。", [], {}, False, "looks like Japanese"),
+    ({"language": "ar"}, "سيصل طلبك غدا", [], {}, True, ""),
+    ({"language": "en"}, "Ваш заказ будет доставлен завтра.", [], {}, False, "looks like Russian"),
 ]
 
 

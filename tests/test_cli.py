@@ -111,3 +111,52 @@ def test_models_list_and_verify() -> None:
     verified = run("models", "verify")
     assert verified.returncode == 0, verified.stdout
     assert "smollm2-135m-instruct: OK" in verified.stdout and "all-minilm-l6-v2: OK" in verified.stdout
+
+
+@pytest.mark.slow
+def test_bench_prints_medians_and_ranges() -> None:
+    result = run("bench", "--runs", "1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("prompt-sandbox bench: generator smollm2-135m-instruct, embedder all-minilm-l6-v2")
+    assert lines[1].startswith("cold start: process start to first verdict: median ")
+    assert lines[2].startswith("one learner: grade the 3-case exercise 'order-number': median ")
+    assert lines[3].startswith("one learner: generated tokens per second: median ")
+    assert all("(range " in line for line in lines[1:])
+
+
+@pytest.mark.slow
+def test_check_solve_flags_unsolvable_and_too_easy_exercises(write_exercise) -> None:
+    write_exercise("t/sentiment-label.yaml", (ROOT / "exercises/getting-started/sentiment-label.yaml").read_text())
+    write_exercise(
+        "t/anything-goes.yaml",
+        "title: Anything goes\ntask: Say something.\ncases:\n  - input: hi\n  - input: yo\n    hidden: true\n"
+        "checks:\n  max_words: 1000\nsolution: '{input}'\nmax_new_tokens: 8\n",
+    )
+    write_exercise(
+        "t/wrong-solution.yaml",
+        "title: Wrong\ntask: Label it.\ncases:\n  - input: Great shoes.\n    expect: [positive]\n"
+        "checks:\n  labels: [positive, negative]\nsolution: 'Write a short poem about the sea.'\nmax_new_tokens: 8\n"
+        "counterexamples: ['Is this positive? {input}']\n",
+    )
+    result = run("check", "--solve", str(write_exercise.root), "--json")
+    assert result.returncode == 1, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["generator"] == "smollm2-135m-instruct" and payload["min_margin"] == 0.1
+    reports = {r["exercise"]: r for r in payload["exercises"]}
+    assert reports["sentiment-label"]["flags"] == [] and reports["sentiment-label"]["solution_passed"] is True
+    assert reports["sentiment-label"]["margin"] > 0.1
+    assert [b["name"] for b in reports["sentiment-label"]["baselines"]] == [
+        "bare input",
+        "unrelated request",
+        "task as prompt",
+    ]
+    assert "too easy" in reports["anything-goes"]["flags"]
+    assert "unsolvable" in reports["wrong-solution"]["flags"]
+    assert reports["wrong-solution"]["baselines"][-1]["name"] == "counterexample 1"
+
+    readable = run("check", "--solve", str(write_exercise.root))
+    lines = readable.stdout.splitlines()
+    assert any(line.startswith("sentiment-label") and line.endswith("ok") for line in lines)
+    assert any(line.startswith("anything-goes") and "too easy" in line for line in lines)
+    assert lines[-1] == "1 of 3 exercises solvable and not too easy (margin minimum 0.10)."

@@ -65,6 +65,19 @@ BROKEN = [
     (GOOD.replace("cases:\n", "cases:\n\t- input: x\n"), 6, ["YAML syntax error", "spaces, not tabs"]),
     (GOOD.replace('  - input: "Late and crushed."', '  - input: "Late and crushed.\n'), 8, ["YAML syntax error"]),
     ("", 1, ["the file is empty"]),
+    (GOOD + "edit: system\n", 17, ["edit", "add the fixed message", 'user: "{input}"']),
+    (GOOD + "user: '{input}'\n", 17, ["user", "'edit: system' or 'edit: prefill'"]),
+    (GOOD + "edit: prefill\nuser: 'Review: {text}'\n", 18, ["user", "uses {text}"]),
+    (GOOD + "edit: system\nuser: '{input}'\nsystem: Be nice.\n", 19, ["system", "remove the fixed 'system'"]),
+    (GOOD + "edit: prompts\n", 17, ["edit", "'prompt', 'system' or 'prefill'"]),
+    (
+        GOOD.replace("  max_words: 3", "  max_words: 3\n  contains: ['{product}']"),
+        6,
+        ["case 1", "the checks use {product}"],
+    ),
+    (GOOD.replace("  max_words: 3", "  language: xx"), 13, ["language 'xx' is not one the check knows", "es"]),
+    (GOOD.replace("  max_words: 3", "  language: Spanish"), 13, ["language", "should match pattern"]),
+    (GOOD.replace("  max_words: 3", "  langauge: es"), 13, ["unknown field 'langauge'", "did you mean 'language'"]),
     ("- just\n- a list\n", 1, ["'field: value' lines"]),
 ]
 
@@ -148,3 +161,24 @@ def test_a_file_that_is_not_utf8_is_reported(write_exercise) -> None:
     path.write_bytes(GOOD.replace("Late", "Lat\xe9").encode("latin-1"))
     [broken] = load_catalog(write_exercise.root).broken
     assert "not UTF-8" in broken.problems[0]
+
+
+def test_a_regex_repeat_is_not_mistaken_for_a_variable(write_exercise) -> None:
+    text = GOOD.replace(
+        "  max_words: 3", "  regex: '^\\w{3,9}$'\n  explain: be one word\n  not_contains: ['{input}x{2}']"
+    )
+    write_exercise("t/re.yaml", text)
+    catalog = load_catalog(write_exercise.root)
+    assert catalog.broken == [] and "re" in catalog.exercises
+
+
+def test_system_and_prefill_exercises_load(write_exercise) -> None:
+    system = GOOD + "edit: system\nuser: 'Review: {input}'\n"
+    prefill = (
+        GOOD + "edit: prefill\nuser: 'Review: {input}'\nsystem: You label reviews.\ncounterexamples: ['{input}']\n"
+    )
+    write_exercise("t/sys.yaml", system)
+    write_exercise("t/pre.yaml", prefill)
+    catalog = load_catalog(write_exercise.root)
+    assert catalog.exercises["sys"].edit == "system" and catalog.exercises["sys"].user == "Review: {input}"
+    assert catalog.exercises["pre"].edit == "prefill" and catalog.exercises["pre"].counterexamples == ["{input}"]

@@ -146,3 +146,55 @@ def test_missing_placeholder_is_noted_in_the_verdict(settings) -> None:
     verdict = grade(SENTIMENT, "Is this review positive or negative? One word.", generator, FakeEmbedder(), settings)
     assert verdict.note == "Your prompt had no {input}, so the case text was added at the end of it."
     assert generator.requests[0].prompt.endswith("\n\nThe delivery was late and the box arrived crushed.")
+
+
+def test_a_system_prompt_exercise_sends_the_learner_text_as_system(settings) -> None:
+    exercise = Exercise.model_validate(
+        {
+            "title": "Short",
+            "task": "t",
+            "edit": "system",
+            "user": "Question: {input}",
+            "cases": [{"input": "How do I clean the belt?"}],
+            "checks": {"max_words": 30},
+        }
+    )
+    generator = FakeGenerator(["Wipe it with a damp cloth."])
+    verdict = grade(exercise, "Answer in one short sentence.", generator, FakeEmbedder(), settings)
+    request = generator.requests[0]
+    assert request.system == "Answer in one short sentence."
+    assert request.prompt == "Question: How do I clean the belt?"
+    assert verdict.passed and verdict.note == "", "nothing is appended to a system prompt"
+
+
+def test_a_prefill_is_part_of_the_graded_answer(settings) -> None:
+    exercise = Exercise.model_validate(
+        {
+            "title": "JSON",
+            "task": "t",
+            "edit": "prefill",
+            "system": "You extract data.",
+            "user": "Name and city as JSON: {input}",
+            "cases": [{"input": "Tom Becker flew home to Hamburg.", "checks": {"contains": ["Hamburg"]}}],
+            "checks": {"json_keys": ["name", "city"]},
+        }
+    )
+    generator = FakeGenerator(['Tom Becker", "city": "Hamburg"}'])
+    events = list(grade_events(exercise, '{"name": "', generator, FakeEmbedder(), settings))
+    assert isinstance(events[1], TextPiece) and events[1].text == '{"name": "', "the learner's start is shown first"
+    verdict = events[-1].verdict  # type: ignore[union-attr]
+    assert verdict.cases[0].output == '{"name": "Tom Becker", "city": "Hamburg"}'
+    assert verdict.passed
+    request = generator.requests[0]
+    assert request.prefill == '{"name": "' and request.system == "You extract data."
+
+
+@pytest.mark.slow
+def test_prefill_steers_the_real_model(real_generator) -> None:
+    from sandbox.models import GenerationRequest
+
+    plain = GenerationRequest(prompt="Name a fruit.", max_new_tokens=12)
+    steered = GenerationRequest(prompt="Name a fruit.", prefill="My favourite fruit is the", max_new_tokens=12)
+    assert real_generator.generate(plain) != real_generator.generate(steered)
+    continuation = real_generator.generate(steered)
+    assert continuation and not continuation.startswith("My favourite fruit is the")

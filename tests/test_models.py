@@ -143,3 +143,29 @@ def test_a_prompt_longer_than_the_context_is_refused(real_generator) -> None:
 def test_cache_folder_is_ignored_by_git() -> None:
     assert "/models/cache/" in (ROOT / ".gitignore").read_text()
     assert shutil.which("git") is not None
+
+
+@pytest.mark.slow
+def test_an_instructor_can_add_a_local_model_folder_and_choose_it(tmp_path, monkeypatch, settings) -> None:
+    """Any transformers causal LM folder with a chat template works; here the prepared default one."""
+    import json
+
+    default = get_manifest(settings, "smollm2-135m-instruct", "generator")
+    folder = prepared_folder(default, settings)
+    assert folder is not None
+    marker = json.loads((settings.model_cache_dir / default.name / "prepared.json").read_text())
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "classroom.yaml").write_text(
+        "name: classroom-model\nrole: generator\ntitle: Our classroom model\nlicense: Apache-2.0\n"
+        f"format: transformers\nsource: {{path: {folder}, file: model.safetensors}}\n"
+        f"sha256: {marker['weights_sha256']}\n"
+    )
+    shutil.copy(ROOT / "models" / "all-minilm-l6-v2.yaml", models)
+    monkeypatch.setenv("PROMPT_SANDBOX_MODELS", str(models))
+    monkeypatch.setenv("PROMPT_SANDBOX_GENERATOR", "classroom-model")
+    generator = build_generator(load_settings(), progress=lambda m: None)
+    assert generator.name == "classroom-model"
+    answer = generator.generate(GenerationRequest(prompt="Say hello in one word.", max_new_tokens=8))
+    assert answer.strip()
+    assert verify(get_manifest(load_settings(), "classroom-model", "generator"), load_settings()) == []

@@ -47,20 +47,15 @@ with left:
     st.markdown(exercise.task)
     st.subheader("Cases")
     components.case_inputs(exercise)
-    names = sorted(exercise.variable_names())
-    if names:
-        placeholders = ", ".join(f"`{{{n}}}`" for n in names)
-        st.markdown(
-            f"Write {placeholders} in your prompt where the case text should go. "
-            "If you leave it out, the case text is added at the end of your prompt."
-        )
+    components.fixed_parts(exercise)
 
 attempts = common.store().attempts(learner, exercise.id) if learner else []
 prompt_key = f"prompt::{exercise.id}"
 if prompt_key not in st.session_state and attempts:
     st.session_state[prompt_key] = attempts[0].prompt
 with right:
-    prompt = st.text_area("Your prompt", key=prompt_key, height=180, placeholder="For example: ... {input}")
+    label, placeholder = components.EDIT_LABELS[exercise.edit]
+    prompt = st.text_area(label, key=prompt_key, height=180, placeholder=placeholder)
     run = st.button("Run", type="primary", disabled=learner is None, key="run")
     if learner is None:
         st.info("Type your name in the box on the left first, so your attempts are saved.", icon=":material/person:")

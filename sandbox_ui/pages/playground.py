@@ -15,6 +15,7 @@ settings = common.settings()
 
 system = st.text_area("System prompt (optional): how the model should behave", key="pg_system", height=80)
 prompt = st.text_area("Your prompt", key="pg_prompt", height=160)
+prefill = st.text_input("Start of the answer (optional): the model goes on from these words", key="pg_prefill")
 cols = st.columns(4)
 temperature = cols[0].slider("Temperature (0 = always the same answer)", 0.0, 1.5, 0.0, 0.1)
 top_p = cols[1].slider("Top-p", 0.1, 1.0, 1.0, 0.05)
@@ -31,13 +32,14 @@ if st.button("Run", type="primary", key="pg_run"):
         request = GenerationRequest(
             prompt=text,
             system=clean_text(system).strip() or None,
+            prefill=clean_text(prefill or ""),
             max_new_tokens=int(max_tokens),
             temperature=float(temperature),
             top_p=float(top_p),
             seed=int(seed),
         )
         box = st.empty()
-        answer = ""
+        answer = request.prefill
         try:
             for piece in common.generator().stream(request):
                 answer += piece

@@ -1,0 +1,131 @@
+"""Prove an exercise is fair: its solution passes and naive prompts do not.
+
+For every exercise, ``check --solve`` runs the instructor's solution on all cases
+and a set of baseline prompts a learner might try without learning anything:
+the bare case text, an unrelated request, the task text pasted as the prompt,
+and the exercise's own ``counterexamples``. The margin is the solution's weakest
+case minus the best case any baseline reached (similarity when the exercise has
+references, else the share of checks passed), on a 0..1 scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import Settings
+from .errors import PromptError
+from .exercises import Exercise
+from .grading import Verdict, grade
+from .models import Embedder, Generator
+
+MIN_MARGIN = 0.10
+"""Below this margin an exercise is flagged 'thin margin': a small change of model could flip it."""
+
+UNRELATED = "Write a short poem about the sea."
+
+
+def baselines(exercise: Exercise) -> dict[str, str]:
+    bare = " ".join("{" + name + "}" for name in sorted(exercise.variable_names())) or "Answer."
+    prompts = {"bare input": bare, "unrelated request": UNRELATED, "task as prompt": exercise.task.strip()}
+    for number, text in enumerate(exercise.counterexamples, start=1):
+        prompts[f"counterexample {number}"] = text
+    return prompts
+
+
+def _case_measure(verdict: Verdict) -> list[float]:
+    return [c.similarity if c.similarity is not None else c.score / 100 for c in verdict.cases]
+
+
+@dataclass
+class BaselineResult:
+    name: str
+    prompt: str
+    passed: bool
+    best: float
+    """The highest case measure (0..1) this baseline reached."""
+    error: str = ""
+
+
+@dataclass
+class SolveReport:
+    exercise: str
+    solution_passed: bool | None
+    """None when the exercise has no solution."""
+    solution_weakest: float | None
+    baselines: list[BaselineResult] = field(default_factory=list)
+    failed_cases: list[str] = field(default_factory=list)
+
+    @property
+    def best_baseline(self) -> float:
+        return max((b.best for b in self.baselines), default=0.0)
+
+    @property
+    def margin(self) -> float | None:
+        if self.solution_weakest is None:
+            return None
+        return round(self.solution_weakest - self.best_baseline, 3)
+
+    @property
+    def flags(self) -> list[str]:
+        flags = []
+        if self.solution_passed is None:
+            flags.append("no solution")
+        elif not self.solution_passed:
+            flags.append("unsolvable")
+        if any(b.passed for b in self.baselines):
+            flags.append("too easy")
+        if self.margin is not None and self.margin < MIN_MARGIN:
+            flags.append("thin margin")
+        return flags
+
+    @property
+    def blocking(self) -> bool:
+        return any(flag in ("unsolvable", "too easy", "no solution") for flag in self.flags)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "exercise": self.exercise,
+            "solution_passed": self.solution_passed,
+            "solution_weakest": self.solution_weakest,
+            "best_baseline": self.best_baseline,
+            "margin": self.margin,
+            "flags": self.flags,
+            "failed_cases": self.failed_cases,
+            "baselines": [
+                {"name": b.name, "prompt": b.prompt, "passed": b.passed, "best": round(b.best, 3), "error": b.error}
+                for b in self.baselines
+            ],
+        }
+
+
+def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings: Settings) -> SolveReport:
+    report = SolveReport(exercise=exercise.id, solution_passed=None, solution_weakest=None)
+    if exercise.solution:
+        verdict = grade(exercise, exercise.solution, generator, embedder, settings)
+        report.solution_passed = verdict.passed
+        report.solution_weakest = min(_case_measure(verdict))
+        report.failed_cases = [
+            f"case {c.index}: {' '.join(c.feedback)} (answer: {c.output.strip()[:80]!r})"
+            for c in verdict.cases
+            if not c.passed
+        ]
+    for name, prompt in baselines(exercise).items():
+        try:
+            verdict = grade(exercise, prompt, generator, embedder, settings)
+        except PromptError as exc:  # e.g. the task text has braces the cases do not define
+            report.baselines.append(BaselineResult(name, prompt, False, 0.0, str(exc)))
+            continue
+        report.baselines.append(BaselineResult(name, prompt, verdict.passed, max(_case_measure(verdict))))
+    return report
+
+
+def table(reports: list[SolveReport]) -> list[str]:
+    """A table people can read."""
+    rows = [("exercise", "solution", "baselines passed", "margin", "flags")]
+    for r in reports:
+        solution = "none" if r.solution_passed is None else ("pass" if r.solution_passed else "FAIL")
+        passed = sum(b.passed for b in r.baselines)
+        margin = "-" if r.margin is None else f"{r.margin:+.2f}"
+        rows.append((r.exercise, solution, f"{passed} of {len(r.baselines)}", margin, ", ".join(r.flags) or "ok"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
