@@ -115,6 +115,8 @@ def page(browser, tmp_path: Path):
 
 def sign_in(page, url: str, name: str) -> None:
     """Type the name and press Start; retried because a first page may still be re-rendering."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(url)
     page.get_by_role("heading", name="Practise writing prompts").wait_for()
     for _ in range(3):
@@ -123,7 +125,7 @@ def sign_in(page, url: str, name: str) -> None:
         try:
             page.get_by_text(f"Signed in as {name}").wait_for(timeout=20_000)
             return
-        except Exception:  # noqa: BLE001 - retried, and the last try below reports
+        except PlaywrightTimeout:
             continue
     page.get_by_text(f"Signed in as {name}").wait_for()
 
