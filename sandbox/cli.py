@@ -107,12 +107,14 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
         for broken in catalog.broken:
             for problem in broken.problems:
                 click.echo(problem)
+        for warning in _calibration_warnings(catalog, settings):
+            click.echo(f"warning: {warning}")
         click.echo(f"{ok} exercise{'s' if ok != 1 else ''} valid, {bad} file{'s' if bad != 1 else ''} with problems.")
     if not solve:
         sys.exit(1 if bad or not ok else 0)
 
     from .models import build_embedder, build_generator
-    from .solvability import MIN_MARGIN, table
+    from .solvability import MIN_MARGIN, save_reports, table
     from .solvability import solve as solve_one
 
     generator, embedder = build_generator(settings), build_embedder(settings)
@@ -122,6 +124,7 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
             click.echo(f"solving {exercise.id}...", err=True)
         reports.append(solve_one(exercise, generator, embedder, settings))
     blocking = [r for r in reports if r.blocking]
+    save_reports(settings, generator.name, embedder.name, reports)
     if as_json:
         payload = {
             "generator": generator.name,
@@ -148,6 +151,56 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
             f"(margin minimum {MIN_MARGIN:.2f})."
         )
     sys.exit(1 if bad or blocking or not ok else 0)
+
+
+def _calibration_warnings(catalog: Any, settings: Settings) -> list[str]:
+    from .calibrate import mismatch
+    from .models import load_manifests
+
+    manifests = load_manifests(settings.models_dir)
+    gen, emb = manifests.get(settings.generator), manifests.get(settings.embedder)
+    if gen is None or emb is None:
+        return []
+    found = [mismatch(e, gen.name, gen.fingerprint, emb.name, emb.fingerprint) for e in catalog.exercises.values()]
+    return [w for w in found if w]
+
+
+# --- calibrate -------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("exercise")
+@click.option("--write", "write_file", is_flag=True, help="Store the threshold and the models used in the file.")
+@click.option("--exercises", type=click.Path(path_type=Path), default=None, help="Exercises folder.")
+@friendly_errors
+def calibrate(exercise: str, write_file: bool, exercises: Path | None) -> None:
+    """Suggest a threshold for EXERCISE from its solution and the naive baselines; --write stores it."""
+    from . import calibrate as cal
+    from .models import build_embedder, build_generator
+    from .solvability import solve as solve_one
+
+    settings = _settings(exercises)
+    found = _find_exercise(exercise, settings)
+    generator, embedder = build_generator(settings), build_embedder(settings)
+    report = solve_one(found, generator, embedder, settings)
+    click.echo(
+        f"Exercise {found.id} on {generator.name} ({generator.fingerprint}) and {embedder.name} ({embedder.fingerprint}):"
+    )
+    click.echo(f"  solution: {'passes' if report.solution_passed else 'fails'}, weakest case {report.solution_weakest}")
+    for baseline in report.baselines:
+        click.echo(
+            f"  baseline {baseline.name}: best case {baseline.best:.2f}{' (passes!)' if baseline.passed else ''}"
+        )
+    suggestion = cal.suggest(found, report)
+    if suggestion.threshold is None:
+        click.echo(suggestion.reason)
+        sys.exit(1)
+    current = found.threshold_or(settings.threshold)
+    click.echo(f"Suggested threshold {suggestion.threshold:.2f} (now {current:.2f}): {suggestion.reason}.")
+    if write_file:
+        calibration = cal.calibration_for(generator.name, generator.fingerprint, embedder.name, embedder.fingerprint)
+        cal.write(Path(found.path), suggestion.threshold, calibration)
+        click.echo(f"Written to {found.path}.")
 
 
 # --- grade / score ---------------------------------------------------------------------

@@ -48,6 +48,8 @@ class Settings:
     """Longest prompt a learner may run, after the case text is filled in."""
     host: str = "127.0.0.1"
     port: int = 8501
+    instructor_passcode: str = ""
+    """Opens the instructor page; empty keeps it closed for everyone."""
 
     @property
     def database_path(self) -> Path:
@@ -97,5 +99,6 @@ def load_settings() -> Settings:
         generator=_env("GENERATOR"),
         embedder=_env("EMBEDDER"),
         host=_env("HOST"),
+        instructor_passcode=_env("INSTRUCTOR_PASSCODE"),
         **numbers,
     )

@@ -123,6 +123,19 @@ class Case(BaseModel):
         return {}
 
 
+class Calibration(BaseModel):
+    """Which models an exercise's threshold was calibrated on (written by `prompt-sandbox calibrate --write`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generator: str
+    generator_hash: str
+    embedder: str
+    embedder_hash: str
+    date: str = ""
+    """When the calibration was made (YYYY-MM-DD)."""
+
+
 class Exercise(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -135,6 +148,8 @@ class Exercise(BaseModel):
     checks: Checks | None = None
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     hints: list[Text] = Field(default_factory=list)
+    hints_after: Annotated[int, Field(ge=1, le=20)] = 1
+    """Failed attempts that unlock each next hint."""
     solution: str | None = None
     counterexamples: list[Text] = Field(default_factory=list)
     """Prompts the author expects to fail (the naive approach the exercise teaches against)."""
@@ -147,6 +162,7 @@ class Exercise(BaseModel):
     max_new_tokens: Annotated[int, Field(ge=1, le=1024)] | None = None
     match_numbers: bool = True
     """When the closest reference has numbers, the answer must have the same numbers."""
+    calibrated: Calibration | None = None
 
     # Filled in by the loader, never by the file.
     track: str = Field(default="", exclude=True)
@@ -320,7 +336,7 @@ def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         if info is None:
             break
         annotation = info.annotation
-        for candidate in (Case, Checks):
+        for candidate in (Case, Checks, Calibration):
             if candidate in _type_args(annotation):
                 current = candidate
                 break

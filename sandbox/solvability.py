@@ -10,7 +10,11 @@ references, else the share of checks passed), on a 0..1 scale.
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from .config import Settings
 from .errors import PromptError
@@ -129,3 +133,27 @@ def table(reports: list[SolveReport]) -> list[str]:
         rows.append((r.exercise, solution, f"{passed} of {len(r.baselines)}", margin, ", ".join(r.flags) or "ok"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
+def report_path(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "solve-report.json"
+
+
+def save_reports(settings: Settings, generator: str, embedder: str, reports: list[SolveReport]) -> None:
+    """Keep the last results, so the instructor page can show each exercise's health."""
+    path = report_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "generator": generator,
+        "embedder": embedder,
+        "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "exercises": [r.to_json() for r in reports],
+    }
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def load_saved(settings: Settings) -> dict[str, Any] | None:
+    try:
+        return json.loads(report_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

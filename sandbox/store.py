@@ -60,8 +60,23 @@ def _m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _m002_classes_and_releases(db: sqlite3.Connection) -> None:
+    _run_script(
+        db,
+        """
+        ALTER TABLE learners ADD COLUMN class_code TEXT NOT NULL DEFAULT '';
+        CREATE TABLE released_solutions (
+            exercise_id TEXT PRIMARY KEY,
+            released_at TEXT NOT NULL
+        );
+        CREATE INDEX attempts_by_exercise ON attempts(exercise_id, id)
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_classes_and_releases", _m002_classes_and_releases),
 ]
 
 
@@ -69,11 +84,27 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
 class Learner:
     id: int
     name: str
+    class_code: str = ""
 
 
 @dataclass(frozen=True)
 class Attempt:
     id: int
+    exercise_id: str
+    prompt: str
+    passed: bool
+    score: int
+    created_at: str
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    """One attempt with who made it, for the instructor's reports and exports."""
+
+    id: int
+    learner: str
+    class_code: str
     exercise_id: str
     prompt: str
     passed: bool
@@ -103,6 +134,13 @@ def normalise_name(raw: str) -> str:
     if len(name) > MAX_NAME:
         raise StoreError(f"That name is {len(name)} characters long; please use at most {MAX_NAME}.")
     return name
+
+
+def normalise_class_code(raw: str) -> str:
+    code = " ".join(clean_text(raw).split()).upper()
+    if len(code) > 20:
+        raise StoreError(f"That class code is {len(code)} characters long; class codes have at most 20.")
+    return code
 
 
 def _key(name: str) -> str:
@@ -169,17 +207,76 @@ class Store:
         with self._connect() as db:
             return [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY name")]
 
-    def learner(self, raw_name: str) -> Learner:
-        """The learner with this name (case does not matter), created on first use."""
+    def learner(self, raw_name: str, class_code: str | None = None) -> Learner:
+        """The learner with this name (case does not matter), created on first use.
+
+        A class code given here is recorded (a learner may join or change class); None keeps the one on file.
+        """
         name = normalise_name(raw_name)
+        code = normalise_class_code(class_code) if class_code else None
         with self._write() as db:
-            row = db.execute("SELECT id, name FROM learners WHERE name_key = ?", (_key(name),)).fetchone()
+            row = db.execute("SELECT id, name, class_code FROM learners WHERE name_key = ?", (_key(name),)).fetchone()
             if row is None:
                 cursor = db.execute(
-                    "INSERT INTO learners (name, name_key, created_at) VALUES (?, ?, ?)", (name, _key(name), _now())
+                    "INSERT INTO learners (name, name_key, class_code, created_at) VALUES (?, ?, ?, ?)",
+                    (name, _key(name), code or "", _now()),
                 )
-                return Learner(int(cursor.lastrowid or 0), name)
-            return Learner(int(row["id"]), str(row["name"]))
+                return Learner(int(cursor.lastrowid or 0), name, code or "")
+            if code is not None and code != row["class_code"]:
+                db.execute("UPDATE learners SET class_code = ? WHERE id = ?", (code, row["id"]))
+                return Learner(int(row["id"]), str(row["name"]), code)
+            return Learner(int(row["id"]), str(row["name"]), str(row["class_code"]))
+
+    def learners(self, class_code: str | None = None) -> list[Learner]:
+        query = "SELECT id, name, class_code FROM learners"
+        params: tuple[str, ...] = ()
+        if class_code:
+            query += " WHERE class_code = ?"
+            params = (class_code,)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY name_key", params).fetchall()
+        return [Learner(int(r["id"]), str(r["name"]), str(r["class_code"])) for r in rows]
+
+    def class_codes(self) -> list[str]:
+        with self._connect() as db:
+            rows = db.execute("SELECT DISTINCT class_code FROM learners WHERE class_code != '' ORDER BY 1").fetchall()
+        return [str(r[0]) for r in rows]
+
+    def all_attempts(self, class_code: str | None = None) -> list[AttemptRow]:
+        """Every attempt, oldest first, with the learner's name and class."""
+        query = """SELECT a.*, l.name AS learner, l.class_code FROM attempts a JOIN learners l ON l.id = a.learner_id"""
+        params: tuple[str, ...] = ()
+        if class_code:
+            query += " WHERE l.class_code = ?"
+            params = (class_code,)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY a.id", params).fetchall()
+        return [
+            AttemptRow(
+                id=int(r["id"]),
+                learner=str(r["learner"]),
+                class_code=str(r["class_code"]),
+                exercise_id=str(r["exercise_id"]),
+                prompt=str(r["prompt"]),
+                passed=bool(r["passed"]),
+                score=int(r["score"]),
+                created_at=str(r["created_at"]),
+                verdict=Verdict.model_validate(json.loads(r["verdict_json"])),
+            )
+            for r in rows
+        ]
+
+    def release_solution(self, exercise_id: str, released: bool = True) -> None:
+        """The instructor shows (or hides again) an exercise's solution to every learner."""
+        with self._write() as db:
+            if released:
+                db.execute("INSERT OR IGNORE INTO released_solutions VALUES (?, ?)", (exercise_id, _now()))
+            else:
+                db.execute("DELETE FROM released_solutions WHERE exercise_id = ?", (exercise_id,))
+
+    def released_solutions(self) -> set[str]:
+        with self._connect() as db:
+            return {str(r[0]) for r in db.execute("SELECT exercise_id FROM released_solutions")}
 
     def record_attempt(self, learner: Learner, prompt: str, verdict: Verdict) -> int:
         with self._write() as db:

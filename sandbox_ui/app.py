@@ -22,6 +22,7 @@ pages = [
     ),
     st.Page(ROOT / "pages" / "exercise.py", title="Practice", icon=":material/edit_note:", url_path="practice"),
     st.Page(ROOT / "pages" / "playground.py", title="Playground", icon=":material/science:", url_path="playground"),
+    st.Page(ROOT / "pages" / "instructor.py", title="Instructor", icon=":material/lock:", url_path="instructor"),
 ]
 page = st.navigation(pages)
 with st.sidebar:

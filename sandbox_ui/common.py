@@ -86,8 +86,9 @@ def current_learner() -> Learner | None:
 
 def _sign_in() -> None:
     raw = st.session_state.get("learner_name_input", "")
+    code = st.session_state.get("learner_class_input", "") or None
     try:
-        learner = store().learner(raw)
+        learner = store().learner(raw, code)
     except SandboxError as exc:
         st.session_state["learner_error"] = str(exc)
         return
@@ -107,10 +108,13 @@ def learner_box(where: st.delta_generator.DeltaGenerator | None = None) -> Learn
     learner = current_learner()
     if learner is not None:
         box.markdown(f"Signed in as **{learner.name}**")
+        if learner.class_code:
+            box.caption(f"Class {learner.class_code}")
         box.button("Not you? Change name", on_click=_sign_out, key="sign_out")
         return learner
     with box.form("learner_form", border=False):
         st.text_input("Your name", key="learner_name_input", max_chars=60, placeholder="for example: Amina K.")
+        st.text_input("Class code (if your instructor gave you one)", key="learner_class_input", max_chars=20)
         st.form_submit_button("Start", on_click=_sign_in, type="primary")
     if "learner_error" in st.session_state:
         box.error(st.session_state["learner_error"])

@@ -128,15 +128,6 @@ def test_a_model_that_fails_to_load_shows_a_message_and_the_page_survives(monkey
     st.cache_resource.clear()
 
 
-def test_hints_are_revealed_one_at_a_time(fakes) -> None:
-    at = app(learner="Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
-    assert "Tell the model which two words" not in texts(at)
-    at.button(key="hint").click().run()
-    assert "Tell the model which two words it may answer with." in texts(at)
-    assert "Ask for one word only" not in texts(at)
-
-
 def test_a_broken_file_is_listed_for_the_instructor(fakes, write_exercise, monkeypatch) -> None:
     write_exercise(
         "t/good.yaml", "title: Good one\ntask: t\ncases:\n  - input: a\n    expect: [b]\n    hidden: false\n"
@@ -185,3 +176,50 @@ def test_the_playground_passes_system_and_prefill(fakes) -> None:
     assert "Tom Becker" in [c.value for c in at.code]
     request = fakes.requests[-1]
     assert request.system == "You extract names." and request.prefill == "Tom "
+
+
+def test_the_instructor_page_is_closed_without_a_configured_passcode(fakes, monkeypatch) -> None:
+    monkeypatch.delenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", raising=False)
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    assert "The instructor page is closed" in at.info[0].value
+    assert not at.get("tab")
+
+
+def test_the_instructor_page_needs_the_passcode(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    Store(load_settings().database_path).learner("Secret Learner", "B-12")
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    assert "Secret Learner" not in texts(at) and not at.dataframe
+    at.text_input(key="passcode_input").input("wrong")
+    at.button[0].click().run()
+    assert at.error[0].value == "That passcode is not right."
+    assert not at.get("tab")
+    at.text_input(key="passcode_input").input("teach-42")
+    at.button[0].click().run()
+    assert not at.exception
+    assert [t.label for t in at.get("tab")] == ["Class grid", "Exercises", "One learner", "Exercise health", "Export"]
+    assert "Secret Learner" in at.dataframe[0].value["learner"].tolist()
+
+
+def test_a_released_solution_reaches_learners_who_have_not_passed(fakes, monkeypatch) -> None:
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    assert not any("solution" in e.label for e in at.expander)
+    Store(load_settings().database_path).release_solution("sentiment-label")
+    at.run()
+    assert "The instructor's solution (your instructor has shared it)" in [e.label for e in at.expander]
+
+
+def test_hints_unlock_after_failed_attempts(fakes) -> None:
+    fakes.replies = ["maybe", "maybe", "maybe", "maybe"]
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    assert "Hint 1 of 2 unlocks after 1 more failed attempt." in texts(at)
+    assert "Tell the model which two words" not in texts(at)
+    at.text_area(key="prompt::sentiment-label").input("Label: {input}")
+    at.button(key="run").click().run()
+    assert "Hint 1 is now open, under the cases." in texts(at)
+    assert "Tell the model which two words it may answer with." in texts(at)
+    assert "Ask for one word only" not in texts(at), "locked hints never reach the page"

@@ -55,7 +55,13 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "PROMPT_SANDBOX_DATA": str(self.data), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        env = {
+            **os.environ,
+            "PROMPT_SANDBOX_DATA": str(self.data),
+            "PROMPT_SANDBOX_INSTRUCTOR_PASSCODE": "teach-42",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+        }
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(self.port)],
@@ -206,3 +212,37 @@ def test_a_broken_exercise_file_is_shown_and_the_rest_still_work(tmp_path: Path,
     finally:
         del os.environ["PROMPT_SANDBOX_EXERCISES"]
         running.stop()
+
+
+@pytest.mark.slow
+def test_before_a_pass_the_page_holds_no_hidden_case_no_solution_no_locked_hint(server, page) -> None:
+    sign_in(page, server.url, "Ben")
+    page.get_by_role("link", name="Label review sentiment").click()
+    page.get_by_role("heading", name="Label review sentiment").wait_for()
+    page.get_by_role("textbox", name="Your prompt").fill("{input}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Not yet: 0 of 4 cases passed").wait_for(timeout=180_000)
+    html = page.content()
+    for secret in ("The jacket fell apart", "Friendly staff", "Classify the sentiment", "Ask for one word only"):
+        assert secret not in html
+    assert "Tell the model which two words it may answer with." in html, "the first hint opened after a failure"
+
+
+@pytest.mark.slow
+def test_the_instructor_page_opens_only_with_the_passcode(server, page) -> None:
+    sign_in(page, server.url, "Chen Wei")
+    page.goto(f"{server.url}/instructor")
+    page.get_by_label("Instructor passcode").wait_for()
+    assert "Chen Wei" not in page.content(), "nothing of the class reaches a browser without the passcode"
+    page.get_by_label("Instructor passcode").fill("guess")
+    page.get_by_role("button", name="Open").click()
+    page.get_by_text("That passcode is not right.").wait_for()
+    page.get_by_label("Instructor passcode").fill("teach-42")
+    page.get_by_role("button", name="Open").click()
+    page.get_by_role("tab", name="Class grid").wait_for()
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Gradebook (CSV)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "learner,class,exercise,passed,best_score,attempts,first_passed_at"
+    assert "Chen Wei,,sentiment-label,no,0,0," in text

@@ -160,3 +160,39 @@ def test_check_solve_flags_unsolvable_and_too_easy_exercises(write_exercise) -> 
     assert any(line.startswith("sentiment-label") and line.endswith("ok") for line in lines)
     assert any(line.startswith("anything-goes") and "too easy" in line for line in lines)
     assert lines[-1] == "1 of 3 exercises solvable and not too easy (margin minimum 0.10)."
+
+
+def test_check_warns_when_an_exercise_was_calibrated_on_other_models(write_exercise) -> None:
+    write_exercise(
+        "t/old.yaml",
+        "title: Old\ntask: t\ncases:\n  - input: a\n    expect: [b]\nthreshold: 0.7\n"
+        "calibrated:\n  generator: tiny-llm\n  generator_hash: '0123456789ab'\n"
+        "  embedder: all-minilm-l6-v2\n  embedder_hash: '53aa51172d14'\n  date: '2026-01-01'\n",
+    )
+    result = run("check", str(write_exercise.root))
+    assert result.returncode == 0
+    assert (
+        "warning: " in result.stdout
+        and "calibrated on generator tiny-llm (0123456789ab), now smollm2-135m-instruct (b179c9523d0e)" in result.stdout
+    )
+    assert "prompt-sandbox calibrate old --write" in result.stdout
+
+
+@pytest.mark.slow
+def test_calibrate_suggests_and_writes_a_threshold(write_exercise) -> None:
+    source = (
+        "# Written by the instructor team.\n" + (ROOT / "exercises/getting-started/sentiment-label.yaml").read_text()
+    )
+    path = write_exercise("t/sentiment-label.yaml", source)
+    result = run("calibrate", str(path))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Suggested threshold " in result.stdout and "midway between the best case any baseline reached" in result.stdout
+    )
+    assert path.read_text() == source, "without --write nothing changes"
+    written = run("calibrate", str(path), "--write")
+    assert written.returncode == 0 and f"Written to {path}." in written.stdout
+    text = path.read_text()
+    assert "calibrated:" in text and "generator_hash: 'b179c9523d0e'" in text
+    assert text.startswith("# Written by the instructor team.\ntitle: Label review sentiment\n")
+    assert run("check", str(write_exercise.root)).stdout.count("warning") == 0

@@ -49,3 +49,20 @@ def test_every_field_and_check_is_documented() -> None:
     for name in Checks.model_fields:
         if name != "explain":
             assert f"`{name}`" in GUIDE, f"exercises/README.md does not document the check '{name}'"
+
+
+WORKED = [b for b in EXERCISE_BLOCKS if "solution:" in b]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("block", WORKED, ids=lambda b: b.splitlines()[0][:40])
+def test_worked_examples_in_the_guide_pass_check_solve(
+    tmp_path, block, real_generator, real_embedder, settings
+) -> None:
+    from sandbox.solvability import solve
+
+    path = tmp_path / "worked.yaml"
+    path.write_text(block, encoding="utf-8")
+    report = solve(load_exercise_file(path), real_generator, real_embedder, settings)
+    assert report.solution_passed, report.failed_cases
+    assert not report.blocking, report.to_json()

@@ -46,7 +46,7 @@ def test_attempts_survive_a_restart(settings) -> None:
 def test_migrations_run_once(settings) -> None:
     Store(settings.database_path)
     Store(settings.database_path)
-    assert Store(settings.database_path).applied_migrations() == ["001_initial"]
+    assert Store(settings.database_path).applied_migrations() == ["001_initial", "002_classes_and_releases"]
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,45 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         Store(path)
     assert path.read_bytes().startswith(b"this is not sqlite"), "nothing is overwritten"
     assert sqlite3.sqlite_version
+
+
+def test_class_codes_and_released_solutions(settings) -> None:
+    store = Store(settings.database_path)
+    ana = store.learner("Ana", "  b-12 ")
+    assert ana.class_code == "B-12"
+    assert store.learner("ana").class_code == "B-12", "signing in again without a code keeps the class"
+    store.learner("Ben", "A-1")
+    store.learner("Chen")
+    assert store.class_codes() == ["A-1", "B-12"]
+    assert [learner.name for learner in store.learners("B-12")] == ["Ana"]
+    store.record_attempt(ana, "p", _verdict(settings))
+    rows = store.all_attempts("B-12")
+    assert [(r.learner, r.class_code, r.exercise_id, r.passed) for r in rows] == [("Ana", "B-12", "echo", True)]
+    assert store.all_attempts("A-1") == []
+    store.release_solution("echo")
+    store.release_solution("echo")
+    assert store.released_solutions() == {"echo"}
+    store.release_solution("echo", released=False)
+    assert store.released_solutions() == set()
+
+
+def test_a_version_1_database_upgrades_in_place(settings) -> None:
+    """A classroom's database from before class codes keeps its attempts after the upgrade."""
+    from sandbox.store import _m001_initial
+
+    settings.database_path.parent.mkdir(parents=True)
+    verdict = _verdict(settings)
+    with sqlite3.connect(settings.database_path) as db:
+        db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        _m001_initial(db)
+        db.execute("INSERT INTO migrations VALUES ('001_initial', '2026-01-01')")
+        db.execute("INSERT INTO learners VALUES (1, 'Ana', 'ana', '2026-01-01')")
+        db.execute(
+            "INSERT INTO attempts VALUES (1, 1, 'echo', 'old prompt', 1, 100, ?, 'g', 'h', 'e', 'h', '2026-01-01')",
+            (verdict.model_dump_json(),),
+        )
+    upgraded = Store(settings.database_path)
+    assert upgraded.applied_migrations() == ["001_initial", "002_classes_and_releases"]
+    ana = upgraded.learner("Ana")
+    assert ana.class_code == ""
+    assert [a.prompt for a in upgraded.attempts(ana, "echo")] == ["old prompt"]

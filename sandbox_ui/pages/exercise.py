@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sandbox import ladder
 from sandbox.errors import SandboxError
 from sandbox.grading import prepare_prompts
 from sandbox_ui import common, components
@@ -79,24 +80,33 @@ with right:
                 if verdict is not None:
                     common.store().record_attempt(learner, prompt or "", verdict)
                     st.session_state[last_key] = verdict.for_learner()
+                before = ladder.hints_unlocked(exercise, sum(not a.passed for a in attempts))
                 attempts = common.store().attempts(learner, exercise.id)
+                failed_now = sum(not a.passed for a in attempts)
+                if verdict is not None and not verdict.passed and exercise.hints:
+                    if ladder.hints_unlocked(exercise, failed_now) > before:
+                        st.info(f"Hint {before + 1} is now open, under the cases.", icon=":material/lightbulb:")
+                    elif line := ladder.next_hint_line(exercise, failed_now):
+                        st.caption(line)
     elif last_key in st.session_state:
         components.finished_verdict(exercise, st.session_state[last_key])
 
+failed = sum(not a.passed for a in attempts)
+passed = any(a.passed for a in attempts)
+released = exercise.id in common.store().released_solutions()
 with left:
     if exercise.hints:
-        shown_key = f"hints::{exercise.id}"
-        shown = st.session_state.get(shown_key, 0)
         st.subheader("Hints")
-        for hint in exercise.hints[:shown]:
+        for hint in exercise.hints[: ladder.hints_unlocked(exercise, failed)]:
             st.markdown(f":material/lightbulb: {hint}")
-        if shown < len(exercise.hints):
-            label = f"Show a hint ({shown + 1} of {len(exercise.hints)})"
-            st.button(label, key="hint", on_click=lambda: st.session_state.update({shown_key: shown + 1}))
+        next_line = ladder.next_hint_line(exercise, failed)
+        if next_line:
+            st.caption(next_line)
 
-    if exercise.solution and any(a.passed for a in attempts):
-        with st.expander("The instructor's solution (you passed, so you can compare)"):
-            st.code(exercise.solution, language=None, wrap_lines=True)
+    if ladder.solution_visible(exercise, passed, released):
+        why = "you passed, so you can compare" if passed else "your instructor has shared it"
+        with st.expander(f"The instructor's solution ({why})"):
+            st.code(exercise.solution or "", language=None, wrap_lines=True)
 
 if learner is not None:
     with right:

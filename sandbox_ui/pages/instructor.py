@@ -1,0 +1,146 @@
+"""The instructor's page: class grid, exercise statistics, a learner's timeline, health, exports.
+
+Nothing of it is sent to a browser until the instructor passcode is entered.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import streamlit as st
+
+from sandbox import reports
+from sandbox.solvability import load_saved
+from sandbox_ui import common
+
+st.title("Instructor")
+settings = common.settings()
+
+if not settings.instructor_passcode:
+    st.info(
+        "The instructor page is closed. To open it, start the app with the environment variable "
+        "PROMPT_SANDBOX_INSTRUCTOR_PASSCODE set to a passcode of your choice.",
+        icon=":material/lock:",
+    )
+    st.stop()
+
+if not st.session_state.get("instructor"):
+    with st.form("passcode_form", border=False):
+        code = st.text_input("Instructor passcode", type="password", key="passcode_input")
+        submitted = st.form_submit_button("Open", type="primary")
+    if submitted:
+        if hmac.compare_digest(code.encode(), settings.instructor_passcode.encode()):
+            st.session_state["instructor"] = True
+            st.rerun()
+        st.error("That passcode is not right.")
+    st.stop()
+
+store = common.store()
+catalog = common.catalog()
+exercise_ids = [e.id for track in catalog.tracks for e in catalog.in_track(track.id)]
+codes = store.class_codes()
+class_code = st.selectbox("Class", ["All classes", *codes], key="class_filter")
+chosen_class = None if class_code == "All classes" else class_code
+attempts = store.all_attempts(chosen_class)
+learners = [(learner.name, learner.class_code) for learner in store.learners(chosen_class)]
+rows = reports.gradebook(attempts, learners, exercise_ids)
+
+grid_tab, exercises_tab, learner_tab, health_tab, export_tab = st.tabs(
+    ["Class grid", "Exercises", "One learner", "Exercise health", "Export"]
+)
+
+with grid_tab:
+    if not learners:
+        st.info("No learners yet.")
+    else:
+        st.caption("Each cell: passed or tried, best score, (attempts).")
+        st.dataframe(reports.grid(rows, exercise_ids), hide_index=True, use_container_width=True)
+
+with exercises_tab:
+    stats = reports.exercise_stats(attempts, catalog)
+    st.bar_chart(
+        {"exercise": [s.exercise for s in stats], "pass rate (%)": [round(100 * s.pass_rate) for s in stats]},
+        x="exercise",
+        y="pass rate (%)",
+    )
+    st.dataframe(
+        [
+            {
+                "exercise": s.title,
+                "learners tried": s.learners_tried,
+                "learners passed": s.learners_passed,
+                "pass rate": f"{round(100 * s.pass_rate)}%",
+                "median attempts to pass": s.median_attempts_to_pass if s.median_attempts_to_pass is not None else "",
+            }
+            for s in stats
+        ],
+        hide_index=True,
+        use_container_width=True,
+    )
+    picked = st.selectbox("Typical mistakes in", exercise_ids, format_func=lambda i: catalog.exercises[i].title)
+    released = picked in store.released_solutions()
+    if st.toggle("Show the solution to every learner", value=released, key=f"release::{picked}") != released:
+        store.release_solution(picked, not released)
+        st.rerun()
+    try:
+        groups = reports.common_failures(attempts, picked, common.embedder())
+    except Exception as exc:  # the embedder may fail to load; the rest of the page stays usable
+        common.show_error(exc)
+        groups = []
+    if not groups:
+        st.caption("No failing answers yet.")
+    for group in groups:
+        st.markdown(f"**{group.count}** failing answer(s) like this (case {group.case_index}):")
+        st.code(group.example, language=None, wrap_lines=True)
+
+with learner_tab:
+    names = [name for name, _ in learners]
+    if names:
+        who = st.selectbox("Learner", names, key="timeline_learner")
+        which = st.selectbox(
+            "Exercise", exercise_ids, key="timeline_exercise", format_func=lambda i: catalog.exercises[i].title
+        )
+        entries = reports.timeline(attempts, who, which)
+        if entries:
+            st.line_chart({"attempt": [e.number for e in entries], "score": [e.score for e in entries]}, x="attempt")
+        for entry in entries:
+            result = "passed" if entry.passed else "not passed"
+            with st.expander(f"Attempt {entry.number} · score {entry.score} · {result} · {entry.created_at}"):
+                st.code(entry.diff or entry.prompt, language="diff" if entry.diff else None, wrap_lines=True)
+        if not entries:
+            st.caption("No attempts at this exercise yet.")
+
+with health_tab:
+    saved = load_saved(settings)
+    if saved is None:
+        st.info("Run `prompt-sandbox check --solve` to check that every exercise is solvable and not too easy.")
+    else:
+        st.caption(f"Last `check --solve`: {saved['at']} on {saved['generator']} and {saved['embedder']}.")
+        st.dataframe(
+            [
+                {
+                    "exercise": r["exercise"],
+                    "solution": {True: "passes", False: "FAILS", None: "none"}[r["solution_passed"]],
+                    "margin": r["margin"],
+                    "flags": ", ".join(r["flags"]) or "ok",
+                }
+                for r in saved["exercises"]
+            ],
+            hide_index=True,
+            use_container_width=True,
+        )
+    for broken in catalog.broken:
+        st.error(f"{broken.path} could not be loaded:")
+        st.code("\n".join(broken.problems), language=None, wrap_lines=True)
+
+with export_tab:
+    st.download_button(
+        "Gradebook (CSV)", reports.gradebook_csv(rows), file_name="gradebook.csv", mime="text/csv", key="csv"
+    )
+    st.download_button(
+        "All attempts (JSON Lines)",
+        reports.attempts_jsonl(attempts),
+        file_name="attempts.jsonl",
+        mime="application/jsonl",
+        key="jsonl",
+    )
