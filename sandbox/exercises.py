@@ -393,7 +393,7 @@ def _validate(model: type[BaseModel], data: Any, node: yaml.Node | None, display
         for error in exc.errors():
             loc = tuple(error["loc"])
             line = _key_line(node, loc)
-            problems.append(f"{display}:{line}: {_where(loc)}: {_explain(error, model)}")
+            problems.append(f"{display}:{line}: {_where(loc)}: {_explain(dict(error), model)}")
         raise ExerciseFileError(display, problems) from None
 
 

@@ -88,17 +88,6 @@ class Learner:
 
 
 @dataclass(frozen=True)
-class Attempt:
-    id: int
-    exercise_id: str
-    prompt: str
-    passed: bool
-    score: int
-    created_at: str
-    verdict: Verdict
-
-
-@dataclass(frozen=True)
 class AttemptRow:
     """One attempt with who made it, for the instructor's reports and exports."""
 
@@ -244,13 +233,15 @@ class Store:
 
     def all_attempts(self, class_code: str | None = None) -> list[AttemptRow]:
         """Every attempt, oldest first, with the learner's name and class."""
-        query = """SELECT a.*, l.name AS learner, l.class_code FROM attempts a JOIN learners l ON l.id = a.learner_id"""
-        params: tuple[str, ...] = ()
         if class_code:
-            query += " WHERE l.class_code = ?"
-            params = (class_code,)
+            return self._attempt_rows("WHERE l.class_code = ?", (class_code,))
+        return self._attempt_rows("", ())
+
+    def _attempt_rows(self, where: str, params: tuple[object, ...]) -> list[AttemptRow]:
+        query = f"""SELECT a.*, l.name AS learner, l.class_code FROM attempts a
+                    JOIN learners l ON l.id = a.learner_id {where} ORDER BY a.id"""
         with self._connect() as db:
-            rows = db.execute(query + " ORDER BY a.id", params).fetchall()
+            rows = db.execute(query, params).fetchall()
         return [
             AttemptRow(
                 id=int(r["id"]),
@@ -300,25 +291,10 @@ class Store:
             )
             return int(cursor.lastrowid or 0)
 
-    def attempts(self, learner: Learner, exercise_id: str) -> list[Attempt]:
+    def attempts(self, learner: Learner, exercise_id: str) -> list[AttemptRow]:
         """This learner's attempts at one exercise, newest first."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT * FROM attempts WHERE learner_id = ? AND exercise_id = ? ORDER BY id DESC",
-                (learner.id, exercise_id),
-            ).fetchall()
-        return [
-            Attempt(
-                id=int(r["id"]),
-                exercise_id=str(r["exercise_id"]),
-                prompt=str(r["prompt"]),
-                passed=bool(r["passed"]),
-                score=int(r["score"]),
-                created_at=str(r["created_at"]),
-                verdict=Verdict.model_validate(json.loads(r["verdict_json"])),
-            )
-            for r in rows
-        ]
+        rows = self._attempt_rows("WHERE a.learner_id = ? AND a.exercise_id = ?", (learner.id, exercise_id))
+        return rows[::-1]
 
     def progress(self, learner: Learner) -> dict[str, Progress]:
         with self._connect() as db:

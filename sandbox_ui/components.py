@@ -9,7 +9,7 @@ from sandbox.errors import SandboxError
 from sandbox.exercises import Exercise
 from sandbox.grading import CaseFinished, CaseResult, CaseStarted, Finished, TextPiece, Verdict, grade_events
 from sandbox.models import Embedder, Generator
-from sandbox.store import Attempt, Progress
+from sandbox.store import AttemptRow, Progress
 from sandbox_ui.common import show_error
 
 EDIT_LABELS = {
@@ -130,7 +130,7 @@ def status_badge(progress: Progress | None) -> str:
     return STATUS_BADGE[progress.status if progress else "not started"]
 
 
-def history(attempts: list[Attempt]) -> None:
+def history(attempts: list[AttemptRow]) -> None:
     if not attempts:
         st.caption("No attempts yet.")
         return

@@ -222,10 +222,11 @@ def test_before_a_pass_the_page_holds_no_hidden_case_no_solution_no_locked_hint(
     page.get_by_role("textbox", name="Your prompt").fill("{input}")
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Not yet: 0 of 4 cases passed").wait_for(timeout=180_000)
+    page.get_by_text("Tell the model which two words it may answer with.").wait_for()  # opened by the failure
+    page.get_by_text("Hint 2 of 2 unlocks after 1 more failed attempt.").wait_for()
     html = page.content()
     for secret in ("The jacket fell apart", "Friendly staff", "Classify the sentiment", "Ask for one word only"):
         assert secret not in html
-    assert "Tell the model which two words it may answer with." in html, "the first hint opened after a failure"
 
 
 @pytest.mark.slow
