@@ -54,7 +54,7 @@ with grid_tab:
         st.info("No learners yet.")
     else:
         st.caption("Each cell: passed or tried, best score, (attempts).")
-        st.dataframe(reports.grid(rows, exercise_ids), hide_index=True, use_container_width=True)
+        st.dataframe(reports.grid(rows, exercise_ids), hide_index=True)
 
 with exercises_tab:
     stats = reports.exercise_stats(attempts, catalog)
@@ -75,7 +75,6 @@ with exercises_tab:
             for s in stats
         ],
         hide_index=True,
-        use_container_width=True,
     )
     picked = st.selectbox("Typical mistakes in", exercise_ids, format_func=lambda i: catalog.exercises[i].title)
     released = picked in store.released_solutions()
@@ -127,7 +126,6 @@ with health_tab:
                 for r in saved["exercises"]
             ],
             hide_index=True,
-            use_container_width=True,
         )
     for broken in catalog.broken:
         st.error(f"{broken.path} could not be loaded:")
