@@ -198,3 +198,24 @@ def test_prefill_steers_the_real_model(real_generator) -> None:
     assert real_generator.generate(plain) != real_generator.generate(steered)
     continuation = real_generator.generate(steered)
     assert continuation and not continuation.startswith("My favourite fruit is the")
+
+
+@pytest.mark.slow
+def test_two_learners_submitting_at_once_get_their_own_verdicts(real_generator, real_embedder, settings) -> None:
+    prompts = {"good": GOOD_PROMPT, "lazy": "{input}"}
+    alone = {name: grade(SENTIMENT, p, real_generator, real_embedder, settings) for name, p in prompts.items()}
+    together: dict[str, object] = {}
+
+    def learner(name: str) -> None:
+        together[name] = grade(SENTIMENT, prompts[name], real_generator, real_embedder, settings)
+
+    threads = [threading.Thread(target=learner, args=(name,)) for name in prompts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in prompts:
+        verdict = together[name]
+        assert [c.output for c in verdict.cases] == [c.output for c in alone[name].cases]  # type: ignore[attr-defined]
+        assert verdict.passed == alone[name].passed  # type: ignore[attr-defined]
+    assert alone["good"].passed and not alone["lazy"].passed
