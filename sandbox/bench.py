@@ -1,24 +1,41 @@
-"""Measure what a classroom feels: how long until the first verdict, how long one verdict takes.
+"""Measure what a classroom feels: time to a ready app, one learner's verdict, a whole class pressing Run.
 
 Figures are medians with their range over several runs, measured side by side in
 one run of ``prompt-sandbox bench``; nothing here is asserted by a test.
+
+- cold start: a fresh process, from start to the first graded answer;
+- one learner: one 3-case exercise graded through the batching service;
+- a class: N simulated learners pressing Run within one second on a mix of the
+  shipped exercises (half with the solution, half with the task pasted as the
+  prompt), each graded through the service; latency is from a learner's press to
+  their verdict;
+- fairness: every distinct request of the class, answered alone by the plain
+  path, compared with its answer inside the class's batches;
+- the naive path (one request at a time through transformers, no batching),
+  measured on those same requests, and with ``--anchors`` llama.cpp
+  (llama-cpp-python, the same GGUF, one request at a time); ratios against each.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
+import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .config import Settings, force_offline
+from .errors import PromptError
 from .exercises import Exercise
-from .grading import grade
-from .models import build_embedder, build_generator
+from .grading import Verdict, grade, prepare_prompts
+from .models import GenerationRequest, TransformersGenerator, build_embedder, get_manifest, source_folder
+from .service import GenerationService
 
 COLD_START_SCRIPT = """
 import json, sys, time
@@ -34,16 +51,41 @@ class Figure:
     values: list[float]
     unit: str
 
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
     def line(self) -> str:
-        median = statistics.median(self.values)
         low, high = min(self.values), max(self.values)
-        return f"{self.label}: median {median:.2f} {self.unit} (range {low:.2f} to {high:.2f}, {len(self.values)} runs)"
+        runs = f"{len(self.values)} run{'s' if len(self.values) > 1 else ''}"
+        return f"{self.label}: median {self.median:.2f} {self.unit} (range {low:.2f} to {high:.2f}, {runs})"
+
+
+@dataclass
+class Press:
+    """One simulated learner: an exercise, a prompt, and when they press Run (seconds after the first)."""
+
+    learner: str
+    exercise: Exercise
+    prompt: str
+    at: float
+    latency: float = 0.0
+    verdict: Verdict | None = None
+
+
+@dataclass
+class ClassRun:
+    wall: float
+    latencies: list[float]
+    tokens: int
+    outputs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def first_verdict_seconds(exercise_ref: str, started: float) -> float:
     """In a fresh process: load the models and grade the exercise's solution; seconds since ``started``."""
     from .config import load_settings
     from .exercises import load_catalog
+    from .models import build_generator
 
     force_offline()
     settings = load_settings()
@@ -67,20 +109,31 @@ def cold_start(exercise: Exercise, runs: int) -> Figure:
     return Figure("cold start: process start to first verdict", values, "s")
 
 
-def one_learner(exercise: Exercise, settings: Settings, runs: int) -> tuple[Figure, Figure]:
-    generator, embedder = build_generator(settings), build_embedder(settings)
-    generator.load()
-    embedder.load()
+def requests_for(exercise: Exercise, prompt: str, settings: Settings) -> list[GenerationRequest]:
+    max_new = exercise.max_new_tokens or settings.max_new_tokens
+    return [
+        GenerationRequest(prompt=c.user, system=c.system, prefill=c.prefill, max_new_tokens=max_new)
+        for c in prepare_prompts(exercise, prompt, settings)
+    ]
+
+
+def generated_tokens(engine: TransformersGenerator, verdict: Verdict, exercise: Exercise, prompt: str) -> int:
+    prefill = len(prompt) if exercise.edit == "prefill" else 0  # the learner's start is not generated
+    return sum(engine.count_tokens(c.output[prefill:]) for c in verdict.cases)
+
+
+def one_learner(
+    exercise: Exercise, service: GenerationService, embedder: object, settings: Settings, runs: int
+) -> tuple[Figure, Figure]:
     prompt = exercise.solution or "{input}"
-    grade(exercise, prompt, generator, embedder, settings)  # warm-up
+    grade(exercise, prompt, service, embedder, settings)  # type: ignore[arg-type]  # warm-up
     seconds, rates = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        verdict = grade(exercise, prompt, generator, embedder, settings)
+        verdict = grade(exercise, prompt, service, embedder, settings)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
-        tokens = sum(generator.count_tokens(c.output) for c in verdict.cases)
         seconds.append(elapsed)
-        rates.append(tokens / elapsed)
+        rates.append(generated_tokens(service.engine, verdict, exercise, prompt) / elapsed)  # type: ignore[arg-type]
     n = len(exercise.cases)
     return (
         Figure(f"one learner: grade the {n}-case exercise '{exercise.id}'", seconds, "s"),
@@ -88,13 +141,157 @@ def one_learner(exercise: Exercise, settings: Settings, runs: int) -> tuple[Figu
     )
 
 
-def run_bench(exercise: Exercise, settings: Settings, runs: int, echo: Callable[[str], None]) -> list[Figure]:
+def class_mix(exercises: list[Exercise], learners: int, settings: Settings, seed: int = 0) -> list[Press]:
+    """Learners spread over the exercises; half run the solution, half paste the task; all press within 1 s."""
+    rng = random.Random(seed)
+    presses = []
+    for i in range(learners):
+        exercise = exercises[i % len(exercises)]
+        solution = exercise.solution or "{input}"
+        prompt = solution if i % 2 == 0 else exercise.task.strip()
+        try:
+            prepare_prompts(exercise, prompt, settings)
+        except PromptError:  # a task text with braces the cases do not define
+            prompt = solution
+        presses.append(Press(f"learner-{i + 1}", exercise, prompt, at=rng.uniform(0.0, 1.0)))
+    return presses
+
+
+def run_class(presses: list[Press], service: GenerationService, embedder: object, settings: Settings) -> ClassRun:
+    start = time.perf_counter() + 0.05
+
+    def learner(press: Press) -> None:
+        time.sleep(max(0.0, start + press.at - time.perf_counter()))
+        pressed = time.perf_counter()
+        press.verdict = grade(press.exercise, press.prompt, service, embedder, settings, owner=press.learner)  # type: ignore[arg-type]
+        press.latency = time.perf_counter() - pressed
+
+    threads = [threading.Thread(target=learner, args=(p,)) for p in presses]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    engine = service.engine
+    tokens = 0
+    outputs: dict[tuple[str, str], list[str]] = {}
+    for press in presses:
+        assert press.verdict is not None
+        tokens += generated_tokens(engine, press.verdict, press.exercise, press.prompt)  # type: ignore[arg-type]
+        outputs[(press.exercise.id, press.prompt)] = [c.output for c in press.verdict.cases]
+    return ClassRun(wall, [p.latency for p in presses], tokens, outputs)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def naive_answers(engine: TransformersGenerator, requests: list[GenerationRequest]) -> tuple[list[str], float, int]:
+    """The plain path: one request at a time, one generate call each. Answers, seconds, tokens."""
+    started = time.perf_counter()
+    answers = [engine.generate(r) for r in requests]
+    seconds = time.perf_counter() - started
+    return answers, seconds, sum(engine.count_tokens(a) for a in answers)
+
+
+def llama_cpp_answers(settings: Settings, requests: list[GenerationRequest]) -> tuple[float, int]:
+    """llama.cpp on the same GGUF, one request at a time (greedy). Seconds and generated tokens."""
+    from llama_cpp import Llama  # the optional `bench` extra
+
+    manifest = get_manifest(settings, settings.generator, "generator")
+    path = source_folder(manifest, settings.models_dir) / manifest.source.file
+    llm = Llama(str(path), n_ctx=manifest.context_length, n_threads=os.cpu_count(), verbose=False, seed=0)
+    llm.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0)  # warm-up
+    started = time.perf_counter()
+    tokens = 0
+    for r in requests:
+        messages = ([{"role": "system", "content": r.system}] if r.system else []) + [
+            {"role": "user", "content": r.prompt}
+        ]
+        out = llm.create_chat_completion(messages, max_tokens=r.max_new_tokens, temperature=0.0, top_k=1)  # type: ignore[arg-type]
+        tokens += int(out["usage"]["completion_tokens"])  # type: ignore[index,call-overload]
+    return time.perf_counter() - started, tokens
+
+
+def run_bench(
+    exercise: Exercise,
+    exercises: list[Exercise],
+    settings: Settings,
+    runs: int,
+    learners: int,
+    anchors: bool,
+    echo: Callable[[str], None],
+) -> list[Figure]:
+    force_offline()
     echo(
-        f"prompt-sandbox bench: generator {settings.generator}, embedder {settings.embedder}, {os.cpu_count()} CPU cores"
+        f"prompt-sandbox bench: generator {settings.generator} ({settings.dtype}), embedder {settings.embedder}, "
+        f"{os.cpu_count()} CPU cores, batches of up to {settings.batch_size}, window {settings.batch_window_ms} ms"
     )
     figures = [cold_start(exercise, runs)]
     echo(figures[-1].line())
-    figures.extend(one_learner(exercise, settings, runs))
-    for figure in figures[1:]:
+
+    from .models import build_engine
+
+    engine = build_engine(settings)
+    engine.load()
+    embedder = build_embedder(settings)
+    embedder.load()
+    service = GenerationService(engine, settings.batch_size, settings.batch_window_ms / 1000)
+    for figure in one_learner(exercise, service, embedder, settings, runs):
+        figures.append(figure)
         echo(figure.line())
+
+    presses = class_mix(exercises, learners, settings)
+    cases = sum(len(p.exercise.cases) for p in presses)
+    classes = [run_class(presses, service, embedder, settings) for _ in range(runs)]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    class_rate = [c.tokens / c.wall for c in classes]
+    for figure in (
+        Figure(
+            f"a class: {learners} learners ({cases} cases) press Run within 1 s; last verdict after",
+            [c.wall for c in classes],
+            "s",
+        ),
+        Figure("a class: verdict latency p50", [percentile(c.latencies, 0.5) for c in classes], "s"),
+        Figure("a class: verdict latency p95", [percentile(c.latencies, 0.95) for c in classes], "s"),
+        Figure("a class: generated tokens per second, all learners together", class_rate, "tok/s"),
+    ):
+        figures.append(figure)
+        echo(figure.line())
+    echo(f"a class: peak memory of the serving process {peak_mb:.0f} MB (max RSS, models included)")
+
+    distinct = {(p.exercise.id, p.prompt): p for p in presses}
+    requests: list[GenerationRequest] = []
+    batched: list[str] = []
+    for key, press in distinct.items():
+        requests.extend(requests_for(press.exercise, press.prompt, settings))
+        batched.extend(classes[0].outputs[key])
+    alone, naive_seconds, naive_tokens = naive_answers(engine, requests)
+    differ = sum(b != r.prefill + a for b, a, r in zip(batched, alone, requests, strict=True))
+    echo(f"fairness: {differ} of {len(requests)} answers differ between running alone and inside the class's batches")
+    naive_rate = naive_tokens / naive_seconds
+    echo(
+        f"naive path (transformers, {settings.dtype}, one request at a time): {naive_rate:.1f} tok/s over {len(requests)} requests"
+    )
+    echo(f"ratio: class tokens per second / naive path = {statistics.median(class_rate) / naive_rate:.1f}x")
+    if anchors:
+        try:
+            llama_seconds, llama_tokens = llama_cpp_answers(settings, requests)
+        except ImportError:
+            echo("llama.cpp: not installed; run `pip install -e '.[bench]'` (it compiles for a few minutes)")
+        else:
+            llama_rate = llama_tokens / llama_seconds
+            echo(f"llama.cpp (llama-cpp-python, same GGUF, one request at a time): {llama_rate:.1f} tok/s")
+            echo(
+                f"ratio: class tokens per second / llama.cpp one at a time = {statistics.median(class_rate) / llama_rate:.1f}x"
+            )
+            three = requests_for(exercise, exercise.solution or "{input}", settings)
+            three_seconds, _ = llama_cpp_answers(settings, three)
+            ours = figures[1].median
+            echo(
+                f"one learner: llama.cpp answers the {len(three)} cases one after another in {three_seconds:.2f} s; "
+                f"our verdict takes {ours / three_seconds:.2f}x that"
+            )
+            echo("llama.cpp with parallel sequences: not measured (llama-cpp-python's API serves one sequence)")
     return figures

@@ -306,14 +306,21 @@ def score(exercise: str, case_index: int, output: str, exercises: Path | None, a
     "--exercise", "exercise_ref", default="order-number", show_default=True, help="A 3-case exercise to grade."
 )
 @click.option("--runs", type=click.IntRange(1, 50), default=3, show_default=True, help="Runs per figure.")
+@click.option(
+    "--learners", type=click.IntRange(1, 200), default=30, show_default=True, help="Learners in the simulated class."
+)
+@click.option("--anchors", is_flag=True, help="Also measure llama.cpp on the same prompts (the `bench` extra).")
 @click.option("--exercises", type=click.Path(path_type=Path), default=None, help="Exercises folder.")
 @friendly_errors
-def bench(exercise_ref: str, runs: int, exercises: Path | None) -> None:
-    """Measure cold start and the time to grade one exercise (medians and ranges)."""
+def bench(exercise_ref: str, runs: int, learners: int, anchors: bool, exercises: Path | None) -> None:
+    """Measure cold start, one learner's verdict and a whole class (medians and ranges)."""
     from .bench import run_bench
+    from .exercises import load_catalog
 
     settings = _settings(exercises)
-    run_bench(_find_exercise(exercise_ref, settings), settings, runs, click.echo)
+    catalog = load_catalog(settings.exercises_dir)
+    mix = [e for e in catalog.exercises.values() if e.solution]
+    run_bench(_find_exercise(exercise_ref, settings), mix, settings, runs, learners, anchors, click.echo)
 
 
 # --- models ----------------------------------------------------------------------------

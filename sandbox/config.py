@@ -50,6 +50,12 @@ class Settings:
     port: int = 8501
     instructor_passcode: str = ""
     """Opens the instructor page; empty keeps it closed for everyone."""
+    batch_size: int = 32
+    """Most answers the model writes at once (one padded batch)."""
+    batch_window_ms: int = 50
+    """How long the first waiting request waits for others to join its batch."""
+    dtype: str = "float32"
+    """Number type of the language model: float32 keeps a learner's answer the same in any batch."""
 
     @property
     def database_path(self) -> Path:
@@ -83,6 +89,8 @@ def load_settings() -> Settings:
         ("max_new_tokens", int),
         ("max_prompt_chars", int),
         ("port", int),
+        ("batch_size", int),
+        ("batch_window_ms", int),
     ):
         raw = _env(field.upper())
         if raw is not None:
@@ -100,5 +108,6 @@ def load_settings() -> Settings:
         embedder=_env("EMBEDDER"),
         host=_env("HOST"),
         instructor_passcode=_env("INSTRUCTOR_PASSCODE"),
+        dtype=_env("DTYPE"),
         **numbers,
     )

@@ -10,6 +10,7 @@ mean over its cases, and the exercise passes when every case passes.
 
 from __future__ import annotations
 
+import collections.abc as abc
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pydantic import BaseModel, Field
 from .checks import CheckOutcome, numbers_in, numbers_outcome, run_checks
 from .config import Settings
 from .exercises import Exercise
-from .models import Embedder, GenerationRequest, Generator
+from .models import Embedder, GenerationRequest, Generator, Piece, Waiting
 from .prompts import check_prompt, fill, render
 
 
@@ -111,6 +112,13 @@ def case_json(case: CaseResult) -> dict[str, object]:
 
 
 @dataclass
+class Queued:
+    """The run waits for the model: ``ahead`` other runs go first."""
+
+    ahead: int
+
+
+@dataclass
 class CaseStarted:
     index: int
     hidden: bool
@@ -132,7 +140,7 @@ class Finished:
     verdict: Verdict
 
 
-Event = CaseStarted | TextPiece | CaseFinished | Finished
+Event = Queued | CaseStarted | TextPiece | CaseFinished | Finished
 
 
 def _dot(a: list[float], b: list[float]) -> float:
@@ -223,35 +231,53 @@ def grade_events(
     embedder: Embedder,
     settings: Settings,
     stop: threading.Event | None = None,
-) -> Iterator[Event]:
-    """Run the prompt on every case (greedy), yielding events; the last is :class:`Finished`."""
+    owner: str | None = None,
+) -> abc.Generator[Event, None, None]:
+    """Run the prompt on every case (greedy), yielding events; the last is :class:`Finished`.
+
+    All cases go to the generator as one submission (one batch on the batching
+    service); events still come case by case, in order: a later case's text is
+    held back until the cases before it are finished.
+    """
     conversations = prepare_prompts(exercise, prompt, settings)
     max_new = exercise.max_new_tokens or settings.max_new_tokens
+    requests = [
+        GenerationRequest(prompt=c.user, system=c.system, prefill=c.prefill, max_new_tokens=max_new, stop=stop)
+        for c in conversations
+    ]
+    texts = [[c.prefill] if c.prefill else [] for c in conversations]  # the learner's start counts as answer
+    done: set[int] = set()
     results: list[CaseResult] = []
-    cancelled = False
-    for index, conversation in enumerate(conversations):
-        case = exercise.cases[index]
-        yield CaseStarted(index, case.hidden)
-        pieces: list[str] = []
-        if conversation.prefill:  # the learner's start of the answer is part of the answer
-            pieces.append(conversation.prefill)
-            yield TextPiece(index, conversation.prefill)
-        request = GenerationRequest(
-            prompt=conversation.user,
-            system=conversation.system,
-            prefill=conversation.prefill,
-            max_new_tokens=max_new,
-            stop=stop,
-        )
-        for piece in generator.stream(request):
-            pieces.append(piece)
-            yield TextPiece(index, piece)
-        if stop is not None and stop.is_set():
-            cancelled = True
-            break
-        result = score_output(exercise, index, "".join(pieces), embedder, settings)
-        results.append(result)
-        yield CaseFinished(result)
+    current = 0
+
+    def start(index: int) -> Iterator[Event]:
+        yield CaseStarted(index, exercise.cases[index].hidden)
+        for text in texts[index]:
+            yield TextPiece(index, text)
+
+    started = False
+    for event in generator.stream_many(requests, owner):
+        if isinstance(event, Waiting):
+            if not started:
+                yield Queued(event.ahead)
+            continue
+        if not started:
+            started = True
+            yield from start(0)
+        if isinstance(event, Piece):
+            texts[event.index].append(event.text)
+            if event.index == current:
+                yield TextPiece(event.index, event.text)
+            continue
+        done.add(event.index)
+        while current in done and not (stop is not None and stop.is_set()):
+            result = score_output(exercise, current, "".join(texts[current]), embedder, settings)
+            results.append(result)
+            yield CaseFinished(result)
+            current += 1
+            if current < len(requests):
+                yield from start(current)
+    cancelled = len(results) < len(requests)
     score = round(sum(r.score for r in results) / len(results)) if results else 0
     verdict = Verdict(
         exercise=exercise.id,
@@ -269,8 +295,15 @@ def grade_events(
     yield Finished(verdict)
 
 
-def grade(exercise: Exercise, prompt: str, generator: Generator, embedder: Embedder, settings: Settings) -> Verdict:
-    for event in grade_events(exercise, prompt, generator, embedder, settings):
+def grade(
+    exercise: Exercise,
+    prompt: str,
+    generator: Generator,
+    embedder: Embedder,
+    settings: Settings,
+    owner: str | None = None,
+) -> Verdict:
+    for event in grade_events(exercise, prompt, generator, embedder, settings, owner=owner):
         if isinstance(event, Finished):
             return event.verdict
     raise AssertionError("grade_events always ends with Finished")

@@ -12,6 +12,7 @@ loaders, so the command line starts fast.
 
 from __future__ import annotations
 
+import collections.abc as abc
 import hashlib
 import importlib.util
 import json
@@ -19,10 +20,10 @@ import shutil
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -31,6 +32,7 @@ from .config import Settings, force_offline
 from .errors import ModelError, PromptError
 
 MARKER = "prepared.json"
+DTYPES = ("float32", "bfloat16")
 
 
 class Source(BaseModel):
@@ -273,8 +275,33 @@ class GenerationRequest:
     """Set it to end the answer early (the learner pressed Cancel)."""
 
 
+@dataclass
+class Waiting:
+    """The run is queued behind ``ahead`` other runs."""
+
+    ahead: int
+
+
+@dataclass
+class Piece:
+    """More text of the answer to request ``index``."""
+
+    index: int
+    text: str
+
+
+@dataclass
+class Done:
+    """The answer to request ``index`` is complete."""
+
+    index: int
+
+
+StreamEvent = Waiting | Piece | Done
+
+
 class Generator(ABC):
-    """A language model that answers one prompt, streaming text pieces."""
+    """A language model that answers prompts, streaming text pieces."""
 
     name: str = "generator"
     fingerprint: str = ""
@@ -293,6 +320,19 @@ class Generator(ABC):
     @abstractmethod
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """Yield the answer in pieces; the pieces joined are the whole answer."""
+
+    def stream_many(
+        self, requests: list[GenerationRequest], owner: str | None = None
+    ) -> abc.Generator[StreamEvent, None, None]:
+        """Answer several requests (one submission); pieces of different requests may interleave.
+
+        ``owner`` names who submitted (a learner): a generator that serves many
+        people at once uses it to allow one active submission per person.
+        """
+        for index, request in enumerate(requests):
+            for text in self.stream(request):
+                yield Piece(index, text)
+            yield Done(index)
 
     def generate(self, request: GenerationRequest) -> str:
         return "".join(self.stream(request))
@@ -349,7 +389,7 @@ class TransformersGenerator(Generator):
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
                 tokenizer = AutoTokenizer.from_pretrained(folder)
-                model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+                model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, self.settings.dtype))
             except Exception as exc:
                 raise ModelError(
                     f"The language model '{self.name}' failed to load from {folder}: {exc}. "
@@ -364,24 +404,30 @@ class TransformersGenerator(Generator):
         self.load()
         return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def stream(self, request: GenerationRequest) -> Iterator[str]:
+    def encode(self, request: GenerationRequest) -> list[int]:
+        """The token ids the model reads for ``request``; raises PromptError when they do not fit."""
         self.load()
-        import torch
-        from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-        tokenizer, model = self._tokenizer, self._model
         messages = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages.append({"role": "user", "content": request.prompt})
-        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        inputs = tokenizer(text + request.prefill, return_tensors="pt", add_special_tokens=False)
-        length = int(inputs["input_ids"].shape[1])
-        if length + request.max_new_tokens > self.manifest.context_length:
+        text = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        ids: list[int] = self._tokenizer(text + request.prefill, add_special_tokens=False)["input_ids"]
+        if len(ids) + request.max_new_tokens > self.manifest.context_length:
             raise PromptError(
-                f"Your prompt is {length:,} tokens long; with room for the answer the model can take at most "
+                f"Your prompt is {len(ids):,} tokens long; with room for the answer the model can take at most "
                 f"{self.manifest.context_length - request.max_new_tokens:,}. Make it shorter."
             )
+        return ids
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        """The plain path: one request, one ``generate`` call (the app uses the batching service instead)."""
+        import torch
+        from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        ids = self.encode(request)
+        tokenizer, model = self._tokenizer, self._model
+        inputs = {"input_ids": torch.tensor([ids]), "attention_mask": torch.ones(1, len(ids), dtype=torch.long)}
         sampling = request.temperature > 0
         config = GenerationConfig(
             max_new_tokens=request.max_new_tokens,
@@ -429,6 +475,221 @@ class TransformersGenerator(Generator):
         if failure:
             raise ModelError(f"The language model stopped with an error: {failure[0]}") from failure[0]
 
+    def run_batch(self, jobs: Sequence[BatchJob]) -> None:
+        """Answer several jobs in one left-padded ``generate`` call, handing each row's text to its job.
+
+        Greedy jobs only, or one sampling job alone (sampling draws from one random
+        stream, so its answer would depend on its neighbours). Every job's
+        ``finish`` is called once, when its row ends (end of answer, its own token
+        limit, or it was stopped).
+        """
+        self.load()
+        import torch
+        from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList
+        from transformers.generation.streamers import BaseStreamer
+
+        tokenizer, model = self._tokenizer, self._model
+        first = jobs[0].request
+        sampling = first.temperature > 0
+        if sampling and len(jobs) > 1:
+            raise ValueError("a sampling request runs alone")
+        eos = model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos])
+        pad = model.generation_config.pad_token_id
+        pad = pad if pad is not None else min(eos_ids)
+        width = max(len(job.ids) for job in jobs)
+        input_ids = torch.tensor([[pad] * (width - len(job.ids)) + job.ids for job in jobs])
+        attention_mask = torch.tensor([[0] * (width - len(job.ids)) + [1] * len(job.ids) for job in jobs])
+        rows = [_Row(job, tokenizer, eos_ids) for job in jobs]
+
+        class _Streamer(BaseStreamer):
+            prompt_seen = False
+
+            def put(self, value: Any) -> None:
+                if not self.prompt_seen:  # the first call hands over the prompt itself
+                    self.prompt_seen = True
+                    return
+                for row, token in zip(rows, value.tolist(), strict=True):
+                    row.add(token)
+
+            def end(self) -> None:
+                for row in rows:
+                    row.close()
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                return torch.tensor([row.closed or row.job.stopped() for row in rows], dtype=torch.bool)
+
+        config = GenerationConfig(
+            max_new_tokens=max(job.request.max_new_tokens for job in jobs),
+            do_sample=sampling,
+            temperature=first.temperature if sampling else None,
+            top_p=first.top_p if sampling else None,
+            top_k=None,
+            eos_token_id=eos,
+            pad_token_id=pad,
+        )
+        with self._run_lock, torch.inference_mode():
+            if sampling:
+                torch.manual_seed(first.seed)
+            model.generate(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                generation_config=config,
+                streamer=_Streamer(),
+                stopping_criteria=StoppingCriteriaList([_Stop()]),
+            )
+        for row in rows:
+            row.close()
+
+    def run_continuous(self, admit: Callable[[int], Sequence[BatchJob]], capacity: int) -> None:
+        """Greedy decoding with rows that join and leave: continuous batching, one token per step.
+
+        Before every step ``admit(room)`` hands over up to ``room`` new jobs (at most
+        ``capacity`` rows run at once); each prompt is read (prefilled) alone and its
+        row joins the running batch, whose key/value cache is left-padded to a common
+        length. A row leaves as soon as
+        its answer ends, so a short answer never waits for a long one. Returns when
+        no row is left and ``admit`` gives nothing. Padded positions are masked, and
+        in float32 every answer equals the one ``run_batch`` gives alone.
+        """
+        self.load()
+        import torch
+
+        model = self._model
+        eos = model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos])
+        rows: list[_Row] = []
+        cache: Any = None
+        mask: Any = None  # (rows, cached length): 1 where a real token sits
+        last: Any = None  # (rows,): the token each row feeds next
+        with self._run_lock, torch.inference_mode():
+            while True:
+                new = list(admit(capacity - len(rows)))
+                joining = []
+                for job in new:  # each prompt read alone: no padding, and the same numbers in any company
+                    row = _Row(job, self._tokenizer, eos_ids)
+                    row_cache, row_mask, first = self._prefill(job.ids)
+                    row.add(int(first[0]))
+                    if not row.closed:
+                        joining.append((row, row_cache, row_mask, first))
+                if joining:
+                    parts = ([(cache, mask)] if rows else []) + [(c, m) for _, c, m, _ in joining]
+                    cache, mask = _stack(parts)
+                    last = torch.cat(([last] if rows else []) + [first for *_, first in joining])
+                    rows.extend(row for row, *_ in joining)
+                if not rows:
+                    if new:
+                        continue  # every new row ended at once; ask for more
+                    return
+                positions = mask.sum(dim=1, keepdim=True)
+                mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+                out = model(
+                    input_ids=last[:, None],
+                    attention_mask=mask,
+                    position_ids=positions,
+                    cache=cache,
+                    use_cache=True,
+                )
+                last = out.logits[:, -1, :].argmax(dim=-1)
+                for row, token in zip(rows, last.tolist(), strict=True):
+                    row.add(token)
+                keep = [not row.closed for row in rows]
+                if not all(keep):
+                    cache, mask, last = _select(cache, mask, last, keep)
+                    rows = [row for row, k in zip(rows, keep, strict=True) if k]
+
+    def _prefill(self, ids: list[int]) -> tuple[Any, Any, Any]:
+        """Read one prompt; returns its cache, its mask and the first answer token."""
+        import torch
+        from transformers import DynamicCache
+
+        input_ids = torch.tensor([ids])
+        mask = torch.ones_like(input_ids)
+        cache = DynamicCache(config=self._model.config)
+        out = self._model(input_ids=input_ids, attention_mask=mask, cache=cache, use_cache=True)
+        return cache, mask, out.logits[:, -1, :].argmax(dim=-1)
+
+
+class BatchJob(Protocol):
+    """One row of a batch, as the batching service hands it to :meth:`TransformersGenerator.run_batch`."""
+
+    ids: list[int]
+    request: GenerationRequest
+
+    def stopped(self) -> bool: ...
+
+    def emit(self, text: str) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _Row:
+    """One row of a running batch: collects its tokens and hands on text as soon as it is whole."""
+
+    def __init__(self, job: BatchJob, tokenizer: Any, eos_ids: set[int]) -> None:
+        self.job, self.tokenizer, self.eos_ids = job, tokenizer, eos_ids
+        self.tokens: list[int] = []
+        self.sent = ""
+        self.closed = False
+
+    def add(self, token: int) -> None:
+        if self.closed:
+            return
+        if token in self.eos_ids:
+            self.close()
+            return
+        self.tokens.append(token)
+        text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
+        if not text.endswith("\ufffd") and text.startswith(self.sent):  # wait for a character's last byte
+            self._send(text)
+        if len(self.tokens) >= self.job.request.max_new_tokens or self.job.stopped():
+            self.close()
+
+    def _send(self, text: str) -> None:
+        if text != self.sent and text.startswith(self.sent):
+            self.job.emit(text[len(self.sent) :])
+            self.sent = text
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._send(self.tokenizer.decode(self.tokens, skip_special_tokens=True))
+        self.job.finish()
+
+
+def _select(cache: Any, mask: Any, last: Any, keep: list[bool]) -> tuple[Any, Any, Any]:
+    """Keep only the rows marked in ``keep``, and drop cache columns that are padding in every row left."""
+    import torch
+
+    if all(keep):
+        return cache, mask, last
+    index = torch.tensor([i for i, k in enumerate(keep) if k], dtype=torch.long)
+    mask, last = mask[index], last[index]
+    used = mask.any(dim=0).nonzero()
+    start = int(used[0]) if len(used) else mask.shape[1]
+    mask = mask[:, start:]
+    for layer in cache.layers:
+        layer.keys = layer.keys[index, :, start:]
+        layer.values = layer.values[index, :, start:]
+    return cache, mask, last
+
+
+def _stack(parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    """Stack batches' caches and masks into one, left-padding the shorter ones so the columns line up."""
+    import torch
+    from torch.nn.functional import pad
+
+    width = max(mask.shape[1] for _, mask in parts)
+    extra = [width - mask.shape[1] for _, mask in parts]
+    cache = parts[0][0]
+    for number, layer in enumerate(cache.layers):
+        layers = [c.layers[number] for c, _ in parts]
+        layer.keys = torch.cat([pad(lay.keys, (0, 0, e, 0)) for lay, e in zip(layers, extra, strict=True)])
+        layer.values = torch.cat([pad(lay.values, (0, 0, e, 0)) for lay, e in zip(layers, extra, strict=True)])
+    return cache, torch.cat([pad(mask, (e, 0)) for (_, mask), e in zip(parts, extra, strict=True)])
+
 
 class SentenceTransformerEmbedder(Embedder):
     def __init__(self, manifest: ModelManifest, settings: Settings, progress: Any = None) -> None:
@@ -465,11 +726,24 @@ class SentenceTransformerEmbedder(Embedder):
         return [list(map(float, v)) for v in vectors]
 
 
-def build_generator(settings: Settings, progress: Any = None) -> Generator:
+def build_engine(settings: Settings, progress: Any = None) -> TransformersGenerator:
+    """The configured language model itself, answering one request per call unless given a batch."""
     manifest = get_manifest(settings, settings.generator, "generator")
     if manifest.format == "sentence-transformers":
         raise ModelError(f"{manifest.manifest_path}: a generator must be format gguf or transformers.")
+    if settings.dtype not in DTYPES:
+        raise ModelError(
+            f"PROMPT_SANDBOX_DTYPE={settings.dtype!r} is not a number type the app can run; "
+            f"use one of {', '.join(DTYPES)}."
+        )
     return TransformersGenerator(manifest, settings, progress)
+
+
+def build_generator(settings: Settings, progress: Any = None) -> Generator:
+    """The configured language model behind the batching service: what the app and the tools use."""
+    from .service import GenerationService
+
+    return GenerationService(build_engine(settings, progress), settings.batch_size, settings.batch_window_ms / 1000)
 
 
 def build_embedder(settings: Settings, progress: Any = None) -> Embedder:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ MIN_MARGIN = 0.10
 """Below this margin an exercise is flagged 'thin margin': a small change of model could flip it."""
 
 UNRELATED = "Write a short poem about the sea."
+SOLUTION = "\0solution"  # a key no baseline name can take
 
 
 def baselines(exercise: Exercise) -> dict[str, str]:
@@ -103,23 +105,36 @@ class SolveReport:
 
 
 def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings: Settings) -> SolveReport:
-    report = SolveReport(exercise=exercise.id, solution_passed=None, solution_weakest=None)
+    """Grade the solution and every baseline; submitted together, so the batching service runs them at once."""
+    prompts = dict(baselines(exercise))
     if exercise.solution:
-        verdict = grade(exercise, exercise.solution, generator, embedder, settings)
-        report.solution_passed = verdict.passed
-        report.solution_weakest = min(_case_measure(verdict))
+        prompts[SOLUTION] = exercise.solution
+
+    def run(name: str) -> Verdict | PromptError:
+        try:
+            return grade(exercise, prompts[name], generator, embedder, settings, owner=f"solve:{name}")
+        except PromptError as exc:  # e.g. the task text has braces the cases do not define
+            return exc
+
+    with ThreadPoolExecutor(max_workers=len(prompts)) as pool:
+        outcomes = dict(zip(prompts, pool.map(run, prompts), strict=True))
+    report = SolveReport(exercise=exercise.id, solution_passed=None, solution_weakest=None)
+    solution = outcomes.pop(SOLUTION, None)
+    if isinstance(solution, PromptError):
+        raise solution
+    if solution is not None:
+        report.solution_passed = solution.passed
+        report.solution_weakest = min(_case_measure(solution))
         report.failed_cases = [
             f"case {c.index}: {' '.join(c.feedback)} (answer: {c.output.strip()[:80]!r})"
-            for c in verdict.cases
+            for c in solution.cases
             if not c.passed
         ]
-    for name, prompt in baselines(exercise).items():
-        try:
-            verdict = grade(exercise, prompt, generator, embedder, settings)
-        except PromptError as exc:  # e.g. the task text has braces the cases do not define
-            report.baselines.append(BaselineResult(name, prompt, False, 0.0, str(exc)))
-            continue
-        report.baselines.append(BaselineResult(name, prompt, verdict.passed, max(_case_measure(verdict))))
+    for name, outcome in outcomes.items():
+        if isinstance(outcome, PromptError):
+            report.baselines.append(BaselineResult(name, prompts[name], False, 0.0, str(outcome)))
+        else:
+            report.baselines.append(BaselineResult(name, prompts[name], outcome.passed, max(_case_measure(outcome))))
     return report
 
 

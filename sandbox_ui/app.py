@@ -15,6 +15,7 @@ from sandbox_ui import common  # noqa: E402
 
 st.set_page_config(page_title="prompt-sandbox", page_icon=":material/edit_note:", layout="wide")
 common.settings()  # makes the process offline before any model code runs
+common.start_loading()  # in the background: pages render at once, Run waits with a message
 
 pages = [
     st.Page(

@@ -6,6 +6,8 @@ all logic lives in the ``sandbox`` package.
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from sandbox import models
@@ -130,13 +132,35 @@ def nav_params(**extra: str) -> dict[str, str]:
     return params
 
 
+@st.cache_resource(show_spinner=False)
+def _loading(name: str, models_dir: str) -> threading.Thread:
+    """Load both models in the background once per process, so pages render while the model loads."""
+
+    def load() -> None:
+        try:
+            generator().load()
+            embedder().load()
+        except SandboxError:
+            pass  # a learner who presses Run sees the error from ensure_models_loaded
+
+    thread = threading.Thread(target=load, name="load-models", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_loading() -> None:
+    s = settings()
+    _loading(s.generator, str(s.models_dir))
+
+
 def ensure_models_loaded() -> bool:
     """Load both models with a visible message the first time; False (and a shown error) if they cannot load."""
     try:
         gen, emb = generator(), embedder()
         if not gen.loaded:
             with st.status(
-                "Loading the language model. The first time after installing takes about a minute..."
+                "The language model is still loading. Your run starts as soon as it is ready "
+                "(the first time after installing takes about a minute)..."
             ) as status:
                 gen.load()
                 emb.load()

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import streamlit as st
 
 from sandbox.config import Settings
 from sandbox.errors import SandboxError
 from sandbox.exercises import Exercise
-from sandbox.grading import CaseFinished, CaseResult, CaseStarted, Finished, TextPiece, Verdict, grade_events
+from sandbox.grading import (
+    CaseFinished,
+    CaseResult,
+    CaseStarted,
+    Finished,
+    Queued,
+    TextPiece,
+    Verdict,
+    grade_events,
+)
 from sandbox.models import Embedder, Generator
 from sandbox.store import AttemptRow, Progress
 from sandbox_ui.common import show_error
@@ -142,10 +153,26 @@ def history(attempts: list[AttemptRow]) -> None:
             st.code(attempt.prompt, language=None, wrap_lines=True)
 
 
+def queue_line(ahead: int) -> str:
+    if ahead == 0:
+        return "Your run is next; the model starts in a moment..."
+    runs = "run is" if ahead == 1 else "runs are"
+    return f"Waiting for the model: {ahead} other {runs} ahead of yours. You can cancel."
+
+
 def live_run(
-    exercise: Exercise, prompt: str, generator: Generator, embedder: Embedder, settings: Settings
+    exercise: Exercise,
+    prompt: str,
+    generator: Generator,
+    embedder: Embedder,
+    settings: Settings,
+    owner: str | None = None,
 ) -> Verdict | None:
-    """Grade the prompt while showing each case's answer as it is written; None if the run failed."""
+    """Grade the prompt while showing each case's answer as it is written; None if the run failed.
+
+    Pressing any button (Cancel) stops this script run; closing the events then
+    takes the run out of the queue and stops its answers.
+    """
     threshold = exercise.threshold_or(settings.threshold)
     st.subheader("Running your prompt")
     progress = st.progress(0.0, text="Starting...")
@@ -154,30 +181,33 @@ def live_run(
     texts: dict[int, str] = {}
     total = len(exercise.cases)
     try:
-        for event in grade_events(exercise, prompt, generator, embedder, settings):
-            if isinstance(event, CaseStarted):
-                label = case_label(exercise, event.index)
-                progress.progress(
-                    event.index / total, text=f"{label}: the model is answering... ({event.index + 1} of {total})"
-                )
-                container = st.container(border=True)
-                container.markdown(f"**{label}**")
-                output_box = container.empty()
-                if event.hidden:
-                    output_box.caption("Answer hidden. Only passed or not is shown.")
-                boxes[event.index] = (output_box, container.container())
-                texts[event.index] = ""
-            elif isinstance(event, TextPiece):
-                texts[event.index] += event.text
-                if not exercise.cases[event.index].hidden:
-                    boxes[event.index][0].code(texts[event.index], language=None, wrap_lines=True)
-            elif isinstance(event, CaseFinished):
-                case_result(exercise, event.result, threshold, boxes[event.result.index][1])
-            elif isinstance(event, Finished):
-                progress.progress(1.0, text="Done.")
-                with summary.container():
-                    verdict_summary(event.verdict)
-                return event.verdict
+        with closing(grade_events(exercise, prompt, generator, embedder, settings, owner=owner)) as events:
+            for event in events:
+                if isinstance(event, Queued):
+                    progress.progress(0.0, text=queue_line(event.ahead))
+                elif isinstance(event, CaseStarted):
+                    label = case_label(exercise, event.index)
+                    progress.progress(
+                        event.index / total, text=f"{label}: the model is answering... ({event.index + 1} of {total})"
+                    )
+                    container = st.container(border=True)
+                    container.markdown(f"**{label}**")
+                    output_box = container.empty()
+                    if event.hidden:
+                        output_box.caption("Answer hidden. Only passed or not is shown.")
+                    boxes[event.index] = (output_box, container.container())
+                    texts[event.index] = ""
+                elif isinstance(event, TextPiece):
+                    texts[event.index] += event.text
+                    if not exercise.cases[event.index].hidden:
+                        boxes[event.index][0].code(texts[event.index], language=None, wrap_lines=True)
+                elif isinstance(event, CaseFinished):
+                    case_result(exercise, event.result, threshold, boxes[event.result.index][1])
+                elif isinstance(event, Finished):
+                    progress.progress(1.0, text="Done.")
+                    with summary.container():
+                        verdict_summary(event.verdict)
+                    return event.verdict
     except SandboxError as exc:
         show_error(exc, summary)
     return None

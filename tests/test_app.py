@@ -5,6 +5,7 @@ The real models in the real app are proven by tests/test_browser.py.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,46 @@ def test_hints_unlock_after_failed_attempts(fakes) -> None:
     assert "Hint 1 is now open, under the cases." in texts(at)
     assert "Tell the model which two words it may answer with." in texts(at)
     assert "Ask for one word only" not in texts(at), "locked hints never reach the page"
+
+
+class SlowLoadingGenerator(FakeGenerator):
+    """Loads only when told to, like a big model on a slow disk."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.ready = threading.Event()
+
+    @property
+    def loaded(self) -> bool:
+        return self.ready.is_set()
+
+    def load(self) -> None:
+        self.ready.wait(20)
+
+
+def test_pages_render_while_the_model_loads_and_run_waits_with_a_message(monkeypatch) -> None:
+    generator = SlowLoadingGenerator(["Negative", "Positive", "Negative", "Positive"])
+    monkeypatch.setattr(models, "build_generator", lambda settings, progress=None: generator)
+    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None: FakeEmbedder())
+    st.cache_resource.clear()
+    try:
+        at = app().run()  # the model is still loading: the home page renders anyway
+        assert not at.exception and not generator.loaded
+        assert at.title[0].value == "Practise writing prompts"
+        at = app(learner="Ana", exercise="sentiment-label")
+        at.switch_page("pages/exercise.py").run()
+        at.text_area(key="prompt::sentiment-label").input(SOLUTION)
+        threading.Timer(1.0, generator.ready.set).start()
+        at.button(key="run").click().run()
+        assert [s.proto.label for s in at.get("status")] == ["The model is ready."]  # it said "still loading" first
+        assert "Passed! All 4 cases passed." in texts(at)
+    finally:
+        st.cache_resource.clear()
+
+
+def test_the_queue_line_tells_a_waiting_learner_their_place() -> None:
+    from sandbox_ui.components import queue_line
+
+    assert queue_line(0) == "Your run is next; the model starts in a moment..."
+    assert queue_line(1) == "Waiting for the model: 1 other run is ahead of yours. You can cancel."
+    assert queue_line(3) == "Waiting for the model: 3 other runs are ahead of yours. You can cancel."

@@ -247,3 +247,21 @@ def test_the_instructor_page_opens_only_with_the_passcode(server, page) -> None:
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.splitlines()[0] == "learner,class,exercise,passed,best_score,attempts,first_passed_at"
     assert "Chen Wei,,sentiment-label,no,0,0," in text
+
+
+@pytest.mark.slow
+def test_a_learner_can_cancel_a_run_and_it_is_not_counted(server, page) -> None:
+    sign_in(page, server.url, "Dana")
+    page.get_by_role("link", name="Turn a driver's note into a polite apology").click()
+    page.get_by_role("heading", name="Turn a driver's note into a polite apology").wait_for()
+    page.get_by_role("textbox", name="Your prompt").fill("Write a very long story, many paragraphs, about: {input}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator("[data-testid='stCode']").first.wait_for(timeout=180_000)  # the model has started answering
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("You cancelled the run. It was not graded and does not count as an attempt.").wait_for()
+    assert page.get_by_role("button", name="Cancel").count() == 0
+    page.get_by_text("No attempts yet.").wait_for()
+    # the learner's place in the queue is free again: the next run goes through
+    page.get_by_role("textbox", name="Your prompt").fill("{input}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Attempt 1 · score").first.wait_for(timeout=180_000)

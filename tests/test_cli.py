@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -114,15 +115,26 @@ def test_models_list_and_verify() -> None:
 
 
 @pytest.mark.slow
-def test_bench_prints_medians_and_ranges() -> None:
-    result = run("bench", "--runs", "1")
+def test_bench_prints_medians_ranges_the_class_and_fairness() -> None:
+    result = run("bench", "--runs", "1", "--learners", "3")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("prompt-sandbox bench: generator smollm2-135m-instruct, embedder all-minilm-l6-v2")
+    assert lines[0].startswith(
+        "prompt-sandbox bench: generator smollm2-135m-instruct (float32), embedder all-minilm-l6-v2"
+    )
     assert lines[1].startswith("cold start: process start to first verdict: median ")
     assert lines[2].startswith("one learner: grade the 3-case exercise 'order-number': median ")
     assert lines[3].startswith("one learner: generated tokens per second: median ")
-    assert all("(range " in line for line in lines[1:])
+    assert lines[4].startswith("a class: 3 learners (")
+    assert lines[5].startswith("a class: verdict latency p50: median ")
+    assert lines[6].startswith("a class: verdict latency p95: median ")
+    assert all("(range " in line for line in lines[1:8])
+    assert lines[8].startswith("a class: peak memory of the serving process ")
+    assert re.fullmatch(
+        r"fairness: 0 of \d+ answers differ between running alone and inside the class's batches", lines[9]
+    )
+    assert lines[10].startswith("naive path (transformers, float32, one request at a time): ")
+    assert re.fullmatch(r"ratio: class tokens per second / naive path = [\d.]+x", lines[11])
 
 
 @pytest.mark.slow

@@ -70,13 +70,12 @@ with right:
             common.show_error(exc)
         else:
             if common.ensure_models_loaded():
-                generator = common.generator()
-                if generator.busy:
-                    st.info(
-                        "Another learner's prompt is running; yours starts as soon as it ends.",
-                        icon=":material/hourglass_top:",
-                    )
-                verdict = components.live_run(exercise, prompt or "", generator, common.embedder(), settings)
+                cancel = st.empty()
+                cancel.button("Cancel", key="cancel", icon=":material/stop_circle:")
+                verdict = components.live_run(
+                    exercise, prompt or "", common.generator(), common.embedder(), settings, owner=learner.name
+                )
+                cancel.empty()
                 if verdict is not None:
                     common.store().record_attempt(learner, prompt or "", verdict)
                     st.session_state[last_key] = verdict.for_learner()
@@ -88,8 +87,13 @@ with right:
                         st.info(f"Hint {before + 1} is now open, under the cases.", icon=":material/lightbulb:")
                     elif line := ladder.next_hint_line(exercise, failed_now):
                         st.caption(line)
-    elif last_key in st.session_state:
-        components.finished_verdict(exercise, st.session_state[last_key])
+    else:
+        if st.session_state.get("cancel"):
+            st.info(
+                "You cancelled the run. It was not graded and does not count as an attempt.", icon=":material/info:"
+            )
+        if last_key in st.session_state:
+            components.finished_verdict(exercise, st.session_state[last_key])
 
 failed = sum(not a.passed for a in attempts)
 passed = any(a.passed for a in attempts)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import streamlit as st
 
 from sandbox.errors import SandboxError
-from sandbox.models import GenerationRequest
+from sandbox.models import GenerationRequest, Piece, Waiting
 from sandbox.prompts import clean_text
-from sandbox_ui import common
+from sandbox_ui import common, components
 
 st.title("Playground")
 st.markdown("Try anything. Nothing here is graded or saved.")
@@ -38,13 +40,22 @@ if st.button("Run", type="primary", key="pg_run"):
             top_p=float(top_p),
             seed=int(seed),
         )
+        cancel = st.empty()
+        cancel.button("Cancel", key="pg_cancel", icon=":material/stop_circle:")
         box = st.empty()
         answer = request.prefill
+        learner = common.current_learner()
+        owner = learner.name if learner else None
         try:
-            for piece in common.generator().stream(request):
-                answer += piece
-                box.code(answer, language=None, wrap_lines=True)
+            with closing(common.generator().stream_many([request], owner)) as events:
+                for event in events:
+                    if isinstance(event, Waiting):
+                        box.caption(components.queue_line(event.ahead))
+                    elif isinstance(event, Piece):
+                        answer += event.text
+                        box.code(answer, language=None, wrap_lines=True)
             if not answer:
                 box.info("The model gave no answer.")
         except SandboxError as exc:
             common.show_error(exc)
+        cancel.empty()

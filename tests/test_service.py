@@ -1,0 +1,222 @@
+"""The generation service: batches that never change an answer, queue places, cancel, one run per learner, errors kept apart."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from sandbox.errors import ModelError, PromptError
+from sandbox.exercises import load_catalog
+from sandbox.grading import CaseStarted, Finished, Queued, TextPiece, grade, grade_events, prepare_prompts
+from sandbox.models import BatchJob, Done, GenerationRequest, Piece, Waiting, build_engine
+from sandbox.service import BusyError, GenerationService
+
+from .conftest import EXERCISES
+
+
+class GateEngine:
+    """A stand-in model for the queue's error paths: answers 'echo: <prompt>' once the gate opens."""
+
+    name = "gate-engine"
+    fingerprint = "gate00000000"
+    loaded = True
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        self.batches: list[list[str]] = []
+
+    def load(self) -> None:
+        pass
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def encode(self, request: GenerationRequest) -> list[int]:
+        if len(request.prompt) > 1000:
+            raise PromptError("Your prompt is too long for the model. Make it shorter.")
+        return [ord(c) for c in request.prompt]
+
+    def run_batch(self, jobs: Sequence[BatchJob]) -> None:
+        self.batches.append([job.request.prompt for job in jobs])
+        self.gate.wait(10)
+        if any("boom" in job.request.prompt for job in jobs):
+            raise RuntimeError("the model broke on this prompt")
+        for job in jobs:
+            for word in f"echo: {job.request.prompt}".split():
+                if job.stopped():
+                    break
+                job.emit(word + " ")
+            job.finish()
+
+    def run_continuous(self, admit, capacity: int) -> None:
+        while jobs := list(admit(capacity)):
+            self.run_batch(jobs)
+
+
+def answer(service: GenerationService, prompt: str, owner: str | None = None) -> str:
+    return "".join(
+        e.text for e in service.stream_many([GenerationRequest(prompt=prompt)], owner) if isinstance(e, Piece)
+    )
+
+
+def shipped_requests(settings) -> list[GenerationRequest]:
+    """Every shipped exercise's solution on every case: realistic prompts of mixed length."""
+    requests = []
+    for exercise in load_catalog(EXERCISES).exercises.values():
+        for conversation in prepare_prompts(exercise, exercise.solution or "{input}", settings):
+            requests.append(
+                GenerationRequest(
+                    prompt=conversation.user,
+                    system=conversation.system,
+                    prefill=conversation.prefill,
+                    max_new_tokens=exercise.max_new_tokens or settings.max_new_tokens,
+                )
+            )
+    return requests
+
+
+@pytest.mark.slow
+def test_an_answer_in_a_full_batch_equals_the_answer_alone(real_generator, settings) -> None:
+    engine = real_generator.engine
+    requests = shipped_requests(settings)
+    alone = [engine.generate(r) for r in requests]
+    service = GenerationService(engine, batch_size=32, window_s=0.5)
+    together: list[str | None] = [None] * len(requests)
+
+    def learner(i: int) -> None:
+        together[i] = service.generate(requests[i])
+
+    threads = [threading.Thread(target=learner, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(service.batches) > 1, "the requests were not batched"
+    assert all(alone), "the model gave an empty answer"
+    differ = [i for i in range(len(requests)) if together[i] != alone[i]]
+    assert differ == [], f"{len(differ)} of {len(requests)} answers changed inside a batch"
+
+
+@pytest.mark.slow
+def test_a_graded_run_is_one_batch_and_streams_case_by_case(real_generator, real_embedder, settings) -> None:
+    engine = real_generator.engine
+    exercise = load_catalog(EXERCISES).find("order-number")
+    service = GenerationService(engine, batch_size=32, window_s=0.05)
+    events = list(grade_events(exercise, exercise.solution or "", service, real_embedder, settings, owner="ana"))
+    assert service.batches == [len(exercise.cases)]
+    assert isinstance(events[0], Queued) and events[0].ahead == 0
+    started = [e.index for e in events if isinstance(e, CaseStarted)]
+    assert started == list(range(len(exercise.cases)))
+    # each case's text arrives after its own start and before the next case starts
+    current = -1
+    for event in events:
+        if isinstance(event, CaseStarted):
+            current = event.index
+        elif isinstance(event, TextPiece):
+            assert event.index == current
+    verdict = events[-1]
+    assert isinstance(verdict, Finished) and verdict.verdict.passed
+    alone = grade(exercise, exercise.solution or "", real_generator, real_embedder, settings)
+    assert [c.output for c in verdict.verdict.cases] == [c.output for c in alone.cases]
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_answer_and_frees_the_learner(real_generator) -> None:
+    service = GenerationService(real_generator.engine, window_s=0.0)
+    stop = threading.Event()
+    request = GenerationRequest(prompt="Count from one to fifty in words.", max_new_tokens=96, stop=stop)
+    full = real_generator.engine.generate(GenerationRequest(prompt=request.prompt, max_new_tokens=96))
+    pieces = []
+    for event in service.stream_many([request], owner="ana"):
+        if isinstance(event, Piece):
+            pieces.append(event.text)
+            if len(pieces) == 3:
+                stop.set()
+    assert 3 <= len(pieces) < 10
+    assert len("".join(pieces)) < len(full)
+    assert answer(service, "Say hello.", owner="ana")  # the learner may run again at once
+
+
+def test_one_learner_has_one_run_at_a_time() -> None:
+    engine = GateEngine()
+    engine.gate.clear()
+    service = GenerationService(engine, window_s=0.0)
+    first = service.stream_many([GenerationRequest(prompt="first")], owner="ana")
+    assert isinstance(next(first), Waiting)
+    with pytest.raises(BusyError, match="already have a run going"):
+        answer(service, "second", owner="ana")
+    other = service.stream_many([GenerationRequest(prompt="from ben")], owner="ben")
+    assert isinstance(next(other), Waiting)  # another learner is not blocked by ana's run
+    engine.gate.set()
+    assert "".join(e.text for e in first if isinstance(e, Piece)).strip() == "echo: first"
+    assert "".join(e.text for e in other if isinstance(e, Piece)).strip() == "echo: from ben"
+    assert answer(service, "again", owner="ana").strip() == "echo: again"
+
+
+def test_a_waiting_learner_sees_their_place_and_can_leave_the_queue() -> None:
+    engine = GateEngine()
+    engine.gate.clear()
+    service = GenerationService(engine, batch_size=1, window_s=0.0)
+    running = service.stream_many([GenerationRequest(prompt="ana's")], owner="ana")
+    next(running)
+    deadline = time.monotonic() + 5
+    while not engine.batches and time.monotonic() < deadline:  # ana's run has reached the model
+        time.sleep(0.01)
+    ben = service.stream_many([GenerationRequest(prompt="ben's")], owner="ben")
+    cem = service.stream_many([GenerationRequest(prompt="cem's")], owner="cem")
+    ben_wait, cem_wait = next(ben), next(cem)
+    assert isinstance(ben_wait, Waiting) and ben_wait.ahead == 1
+    assert isinstance(cem_wait, Waiting) and cem_wait.ahead == 2
+    ben.close()  # ben cancels while waiting
+    assert isinstance(wait := next(cem), Waiting) and wait.ahead == 1
+    engine.gate.set()
+    assert "".join(e.text for e in running if isinstance(e, Piece)).strip() == "echo: ana's"
+    assert "".join(e.text for e in cem if isinstance(e, Piece)).strip() == "echo: cem's"
+    assert all("ben's" not in batch for batch in engine.batches)
+
+
+def test_an_error_reaches_only_the_learner_who_caused_it() -> None:
+    engine = GateEngine()
+    engine.gate.clear()
+    service = GenerationService(engine, batch_size=8, window_s=0.2)
+    results: dict[str, object] = {}
+
+    def learner(name: str, prompt: str) -> None:
+        try:
+            results[name] = answer(service, prompt, owner=name)
+        except ModelError as exc:
+            results[name] = exc
+
+    threads = [
+        threading.Thread(target=learner, args=(n, p)) for n, p in [("ana", "hello"), ("ben", "boom"), ("cem", "hi")]
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    engine.gate.set()
+    for thread in threads:
+        thread.join()
+    assert len(engine.batches[0]) == 3  # they were batched together first
+    assert str(results["ana"]).strip() == "echo: hello"
+    assert str(results["cem"]).strip() == "echo: hi"
+    assert isinstance(results["ben"], ModelError)
+    assert "the model broke on this prompt" in str(results["ben"])
+    with pytest.raises(PromptError, match="too long"):
+        answer(service, "x" * 2000, owner="dan")
+    assert answer(service, "still here", owner="dan").strip() == "echo: still here"
+
+
+def test_a_submission_s_done_events_cover_every_request() -> None:
+    service = GenerationService(GateEngine(), window_s=0.0)
+    requests = [GenerationRequest(prompt=p) for p in ("a", "b", "c")]
+    events = list(service.stream_many(requests, owner="ana"))
+    assert sorted(e.index for e in events if isinstance(e, Done)) == [0, 1, 2]
+
+
+def test_an_unknown_number_type_is_refused_naming_the_setting(settings) -> None:
+    with pytest.raises(ModelError, match="PROMPT_SANDBOX_DTYPE='float16'"):
+        build_engine(settings.with_overrides(dtype="float16"))
