@@ -9,8 +9,9 @@ one run of ``prompt-sandbox bench``; nothing here is asserted by a test.
   shipped exercises (half with the solution, half with the task pasted as the
   prompt), each graded through the service; latency is from a learner's press to
   their verdict;
-- fairness: every distinct request of the class, answered alone by the plain
-  path, compared with its answer inside the class's batches;
+- fairness: every distinct submission of the class, run again with the model to
+  itself, compared with its answers inside the class's batches (and, for
+  information, with one plain ``generate`` call per case);
 - the naive path (one request at a time through transformers, no batching),
   measured on those same requests, and with ``--anchors`` llama.cpp
   (llama-cpp-python, the same GGUF, one request at a time); ratios against each.
@@ -41,7 +42,8 @@ COLD_START_SCRIPT = """
 import json, sys, time
 started = float(sys.argv[1])
 from sandbox.bench import first_verdict_seconds
-print(json.dumps({"seconds": first_verdict_seconds(sys.argv[2], started)}))
+ready, verdict = first_verdict_seconds(sys.argv[2], started)
+print(json.dumps({"ready": ready, "verdict": verdict}))
 """
 
 
@@ -81,8 +83,11 @@ class ClassRun:
     outputs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
-def first_verdict_seconds(exercise_ref: str, started: float) -> float:
-    """In a fresh process: load the models and grade the exercise's solution; seconds since ``started``."""
+def first_verdict_seconds(exercise_ref: str, started: float) -> tuple[float, float]:
+    """In a fresh process: load both models, then grade the exercise's solution.
+
+    Returns the seconds since ``started`` until the models were ready and until the verdict.
+    """
     from .config import load_settings
     from .exercises import load_catalog
     from .models import build_generator
@@ -90,12 +95,16 @@ def first_verdict_seconds(exercise_ref: str, started: float) -> float:
     force_offline()
     settings = load_settings()
     exercise = load_catalog(settings.exercises_dir).find(exercise_ref)
-    grade(exercise, exercise.solution or "{input}", build_generator(settings), build_embedder(settings), settings)
-    return time.time() - started
+    generator, embedder = build_generator(settings), build_embedder(settings)
+    generator.load()
+    embedder.load()
+    ready = time.time() - started
+    grade(exercise, exercise.solution or "{input}", generator, embedder, settings)
+    return ready, time.time() - started
 
 
-def cold_start(exercise: Exercise, runs: int) -> Figure:
-    values = []
+def cold_start(exercise: Exercise, runs: int) -> tuple[Figure, Figure]:
+    ready, verdict = [], []
     for _ in range(runs):
         started = time.time()
         result = subprocess.run(
@@ -105,8 +114,13 @@ def cold_start(exercise: Exercise, runs: int) -> Figure:
             env={**os.environ},
             check=True,
         )
-        values.append(float(json.loads(result.stdout.strip().splitlines()[-1])["seconds"]))
-    return Figure("cold start: process start to first verdict", values, "s")
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        ready.append(float(figures["ready"]))
+        verdict.append(float(figures["verdict"]))
+    return (
+        Figure("cold start: process start to both models ready", ready, "s"),
+        Figure("cold start: process start to first verdict", verdict, "s"),
+    )
 
 
 def requests_for(exercise: Exercise, prompt: str, settings: Settings) -> list[GenerationRequest]:
@@ -228,8 +242,9 @@ def run_bench(
         f"prompt-sandbox bench: generator {settings.generator} ({settings.dtype}), embedder {settings.embedder}, "
         f"{os.cpu_count()} CPU cores, batches of up to {settings.batch_size}, window {settings.batch_window_ms} ms"
     )
-    figures = [cold_start(exercise, runs)]
-    echo(figures[-1].line())
+    figures = list(cold_start(exercise, runs))
+    for figure in figures:
+        echo(figure.line())
 
     from .models import build_engine
 
@@ -264,12 +279,20 @@ def run_bench(
     distinct = {(p.exercise.id, p.prompt): p for p in presses}
     requests: list[GenerationRequest] = []
     batched: list[str] = []
-    for key, press in distinct.items():
+    by_itself: list[str] = []
+    for key, press in distinct.items():  # the same submission with the model to itself
         requests.extend(requests_for(press.exercise, press.prompt, settings))
         batched.extend(classes[0].outputs[key])
-    alone, naive_seconds, naive_tokens = naive_answers(engine, requests)
-    differ = sum(b != r.prefill + a for b, a, r in zip(batched, alone, requests, strict=True))
+        verdict = grade(press.exercise, press.prompt, service, embedder, settings)  # type: ignore[arg-type]
+        by_itself.extend(c.output for c in verdict.cases)
+    differ = sum(b != a for b, a in zip(batched, by_itself, strict=True))
     echo(f"fairness: {differ} of {len(requests)} answers differ between running alone and inside the class's batches")
+    alone, naive_seconds, naive_tokens = naive_answers(engine, requests)
+    plain = sum(b != r.prefill + a for b, a, r in zip(batched, alone, requests, strict=True))
+    echo(
+        f"plain path: {plain} of {len(requests)} answers differ from one plain `generate` call per case "
+        "(reading a run's shared prompt start once changes the arithmetic slightly)"
+    )
     naive_rate = naive_tokens / naive_seconds
     echo(
         f"naive path (transformers, {settings.dtype}, one request at a time): {naive_rate:.1f} tok/s over {len(requests)} requests"
@@ -288,7 +311,7 @@ def run_bench(
             )
             three = requests_for(exercise, exercise.solution or "{input}", settings)
             three_seconds, _ = llama_cpp_answers(settings, three)
-            ours = figures[1].median
+            ours = figures[2].median
             echo(
                 f"one learner: llama.cpp answers the {len(three)} cases one after another in {three_seconds:.2f} s; "
                 f"our verdict takes {ours / three_seconds:.2f}x that"

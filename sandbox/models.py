@@ -19,6 +19,7 @@ import json
 import shutil
 import threading
 import time
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from .errors import ModelError, PromptError
 
 MARKER = "prepared.json"
 DTYPES = ("float32", "bfloat16")
+PREFIX_CACHE_SIZE = 16
+"""Shared prompt starts whose key/value cache is kept (a few MB each)."""
 
 
 class Source(BaseModel):
@@ -369,6 +372,7 @@ class TransformersGenerator(Generator):
         self._run_lock = threading.Lock()
         self._model: Any = None
         self._tokenizer: Any = None
+        self._prefixes: dict[tuple[int, ...], Any] = {}
 
     @property
     def loaded(self) -> bool:
@@ -395,6 +399,8 @@ class TransformersGenerator(Generator):
                     f"The language model '{self.name}' failed to load from {folder}: {exc}. "
                     "Run `prompt-sandbox models verify`, then `prompt-sandbox models pull` to prepare it again."
                 ) from exc
+            # transformers' own generate still passes the old name for the cache; the warning is for its authors
+            warnings.filterwarnings("ignore", message=".*past_key_values.*deprecated", category=FutureWarning)
             if not getattr(tokenizer, "chat_template", None):
                 raise ModelError(f"The model '{self.name}' has no chat template; choose an instruction-tuned model.")
             model.eval()
@@ -567,17 +573,21 @@ class TransformersGenerator(Generator):
             while True:
                 new = list(admit(capacity - len(rows)))
                 joining = []
-                for job in new:  # each prompt read alone: no padding, and the same numbers in any company
-                    row = _Row(job, self._tokenizer, eos_ids)
-                    row_cache, row_mask, first = self._prefill(job.ids)
-                    row.add(int(first[0]))
-                    if not row.closed:
-                        joining.append((row, row_cache, row_mask, first))
+                for group in _groups(new):  # a submission's prompts are read together, each group alone
+                    group_cache, group_mask, first = self._prefill(group)
+                    group_rows = [_Row(job, self._tokenizer, eos_ids) for job in group]
+                    for row, token in zip(group_rows, first.tolist(), strict=True):
+                        row.add(token)
+                    keep = [not row.closed for row in group_rows]
+                    group_cache, group_mask, first = _select(group_cache, group_mask, first, keep)
+                    if any(keep):
+                        kept = [row for row, k in zip(group_rows, keep, strict=True) if k]
+                        joining.append((kept, group_cache, group_mask, first))
                 if joining:
                     parts = ([(cache, mask)] if rows else []) + [(c, m) for _, c, m, _ in joining]
                     cache, mask = _stack(parts)
                     last = torch.cat(([last] if rows else []) + [first for *_, first in joining])
-                    rows.extend(row for row, *_ in joining)
+                    rows.extend(row for kept, *_ in joining for row in kept)
                 if not rows:
                     if new:
                         continue  # every new row ended at once; ask for more
@@ -599,15 +609,40 @@ class TransformersGenerator(Generator):
                     cache, mask, last = _select(cache, mask, last, keep)
                     rows = [row for row, k in zip(rows, keep, strict=True) if k]
 
-    def _prefill(self, ids: list[int]) -> tuple[Any, Any, Any]:
-        """Read one prompt; returns its cache, its mask and the first answer token."""
+    def _prefill(self, jobs: Sequence[BatchJob]) -> tuple[Any, Any, Any]:
+        """Read one submission's prompts; returns their cache, mask and each row's first answer token.
+
+        The start the prompts share (``prefix`` ids) is read once, on its own, and
+        kept for a while; the rest of each prompt is read in one left-padded batch on
+        top of it. A submission is always read this same way, whatever else runs, so
+        its answers never depend on the company.
+        """
         import torch
+        from torch.nn.functional import pad
         from transformers import DynamicCache
 
-        input_ids = torch.tensor([ids])
-        mask = torch.ones_like(input_ids)
+        prefix = jobs[0].prefix
+        count = len(jobs)
         cache = DynamicCache(config=self._model.config)
-        out = self._model(input_ids=input_ids, attention_mask=mask, cache=cache, use_cache=True)
+        if prefix:
+            key = tuple(jobs[0].ids[:prefix])
+            shared = self._prefixes.pop(key, None)
+            if shared is None:
+                shared = DynamicCache(config=self._model.config)
+                self._model(input_ids=torch.tensor([key]), cache=shared, use_cache=True)
+            self._prefixes[key] = shared  # most recently used last
+            while len(self._prefixes) > PREFIX_CACHE_SIZE:
+                self._prefixes.pop(next(iter(self._prefixes)))
+            for number, layer in enumerate(shared.layers):
+                cache.update(layer.keys.expand(count, -1, -1, -1), layer.values.expand(count, -1, -1, -1), number)
+        rests = [job.ids[prefix:] for job in jobs]
+        width = max(len(rest) for rest in rests)
+        filler = self._model.generation_config.pad_token_id or 0
+        input_ids = torch.tensor([[filler] * (width - len(rest)) + rest for rest in rests])
+        rest_mask = torch.tensor([[0] * (width - len(rest)) + [1] * len(rest) for rest in rests])
+        positions = (prefix + rest_mask.cumsum(dim=1) - 1).masked_fill(rest_mask == 0, 1)
+        mask = pad(rest_mask, (prefix, 0), value=1)
+        out = self._model(input_ids=input_ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True)
         return cache, mask, out.logits[:, -1, :].argmax(dim=-1)
 
 
@@ -616,6 +651,10 @@ class BatchJob(Protocol):
 
     ids: list[int]
     request: GenerationRequest
+    prefix: int
+    """How many leading ids this job shares with the rest of its submission (read once for all of them)."""
+    group: int
+    """The submission it belongs to: a submission's jobs are admitted and read together."""
 
     def stopped(self) -> bool: ...
 
@@ -657,6 +696,13 @@ class _Row:
         self.closed = True
         self._send(self.tokenizer.decode(self.tokens, skip_special_tokens=True))
         self.job.finish()
+
+
+def _groups(jobs: Sequence[BatchJob]) -> list[list[BatchJob]]:
+    groups: dict[int, list[BatchJob]] = {}
+    for job in jobs:
+        groups.setdefault(job.group, []).append(job)
+    return list(groups.values())
 
 
 def _select(cache: Any, mask: Any, last: Any, keep: list[bool]) -> tuple[Any, Any, Any]:

@@ -53,6 +53,17 @@ class Engine(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+def shared_prefix(prompts: list[list[int]]) -> int:
+    """How many leading ids all of a submission's prompts share (0 for one prompt); each keeps one id of its own."""
+    if len(prompts) < 2:
+        return 0
+    shortest = min(len(ids) for ids in prompts)
+    length = 0
+    while length < shortest - 1 and all(ids[length] == prompts[0][length] for ids in prompts):
+        length += 1
+    return length
+
+
 class BusyError(PromptError):
     """The person already has a run going."""
 
@@ -84,6 +95,8 @@ class _Job:
 
     def __init__(self, submission: _Submission, index: int, request: GenerationRequest, ids: list[int]) -> None:
         self.submission, self.index, self.request, self.ids = submission, index, request, ids
+        self.prefix = 0
+        self.group = id(submission)
         self.arrived = time.monotonic()
         self.emitted = False
         self.finished = False
@@ -177,6 +190,9 @@ class GenerationService(Generator):
         self.engine.load()
         submission = _Submission(owner, len(requests))
         jobs = [_Job(submission, i, r, self.engine.encode(r)) for i, r in enumerate(requests)]  # may raise PromptError
+        shared = shared_prefix([job.ids for job in jobs])
+        for job in jobs:
+            job.prefix = shared
         with self._cond:
             if owner is not None and owner in self._active:
                 raise BusyError(
@@ -222,7 +238,7 @@ class GenerationService(Generator):
                 self._cond.wait(left)
 
     def _take(self, room: int, greedy: bool) -> list[_Job]:
-        """Up to ``room`` waiting jobs, oldest first; a sampling job only alone, and only when it is the oldest."""
+        """Waiting jobs for ``room`` rows, oldest first; a sampling job only alone, and only when it is the oldest."""
         with self._cond:
             self._pending = [job for job in self._pending if not job.stopped() or job.finish()]
             self._running = [job for job in self._running if not job.finished]
@@ -231,15 +247,30 @@ class GenerationService(Generator):
             oldest_samples = self._pending[0].request.temperature > 0
             if greedy == oldest_samples:
                 return []  # a sampling job waits for the running batch to drain, then runs alone
-            chosen = (
-                self._pending[:1] if oldest_samples else [j for j in self._pending if j.request.temperature == 0][:room]
-            )
+            chosen = self._pending[:1] if oldest_samples else self._whole_submissions(room)
             taken = {id(job) for job in chosen}
             self._pending = [job for job in self._pending if id(job) not in taken]
             for job in chosen:
                 job.submission.started = True
             self._running.extend(chosen)
             return chosen
+
+    def _whole_submissions(self, room: int) -> list[_Job]:
+        """Greedy submissions, oldest first, whole, while they fit in ``room``.
+
+        A submission larger than the whole batch goes alone when the model is free.
+        """
+        chosen: list[_Job] = []
+        for job in self._pending:
+            if job.request.temperature > 0 or job.submission.started:
+                continue
+            fits = len(chosen) + job.submission.size <= room or (not chosen and room >= self.batch_size)
+            if not fits:
+                break
+            members = [j for j in self._pending if j.submission is job.submission]
+            chosen.extend(members)
+            job.submission.started = True
+        return chosen
 
     def _work(self) -> None:
         while True:

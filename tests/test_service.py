@@ -220,3 +220,29 @@ def test_a_submission_s_done_events_cover_every_request() -> None:
 def test_an_unknown_number_type_is_refused_naming_the_setting(settings) -> None:
     with pytest.raises(ModelError, match="PROMPT_SANDBOX_DTYPE='float16'"):
         build_engine(settings.with_overrides(dtype="float16"))
+
+
+@pytest.mark.slow
+def test_graded_runs_inside_a_class_equal_the_same_runs_alone(real_generator, real_embedder, settings) -> None:
+    """Whole submissions, shared prompt starts read once: still the same verdict in any company."""
+    exercises = [e for e in load_catalog(EXERCISES).exercises.values() if e.solution]
+    service = GenerationService(real_generator.engine, batch_size=8, window_s=0.3)
+    alone = {e.id: grade(e, e.solution or "", service, real_embedder, settings) for e in exercises}
+    together: dict[str, object] = {}
+
+    def learner(exercise) -> None:
+        together[exercise.id] = grade(
+            exercise, exercise.solution or "", service, real_embedder, settings, owner=exercise.id
+        )
+
+    service.batches.clear()
+    threads = [threading.Thread(target=learner, args=(e,)) for e in exercises]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(service.batches) < len(exercises), "some runs should have shared the model's batch"
+    for exercise in exercises:
+        verdict = together[exercise.id]
+        assert [c.output for c in verdict.cases] == [c.output for c in alone[exercise.id].cases]  # type: ignore[attr-defined]
+        assert verdict.score == alone[exercise.id].score  # type: ignore[attr-defined]
