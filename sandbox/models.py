@@ -316,10 +316,6 @@ class Generator(ABC):
     def loaded(self) -> bool:
         return True
 
-    @property
-    def busy(self) -> bool:
-        return False
-
     @abstractmethod
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """Yield the answer in pieces; the pieces joined are the whole answer."""
@@ -377,10 +373,6 @@ class TransformersGenerator(Generator):
     @property
     def loaded(self) -> bool:
         return self._model is not None
-
-    @property
-    def busy(self) -> bool:
-        return self._run_lock.locked()
 
     def load(self) -> None:
         with self._load_lock:
