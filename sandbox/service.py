@@ -168,6 +168,11 @@ class GenerationService(Generator):
                 try:
                     event = submission.events.get(timeout=0.2)
                 except queue.Empty:
+                    if self._worker is None or not self._worker.is_alive():
+                        raise ModelError(
+                            "The language model stopped working before your answer was ready. Your earlier work is "
+                            "saved; press Run again, and if this keeps happening tell your instructor."
+                        ) from None
                     if not submission.started:  # also a heartbeat: a page can stop between events
                         yield Waiting(self._ahead(submission))
                     continue

@@ -246,3 +246,17 @@ def test_graded_runs_inside_a_class_equal_the_same_runs_alone(real_generator, re
         verdict = together[exercise.id]
         assert [c.output for c in verdict.cases] == [c.output for c in alone[exercise.id].cases]  # type: ignore[attr-defined]
         assert verdict.score == alone[exercise.id].score  # type: ignore[attr-defined]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread's death is the point
+def test_a_model_that_dies_gives_a_clear_message_not_an_endless_wait() -> None:
+    class DyingEngine(GateEngine):
+        def run_continuous(self, admit, capacity: int) -> None:
+            admit(capacity)
+            raise SystemExit  # not an Exception: the worker thread itself ends
+
+    service = GenerationService(DyingEngine(), window_s=0.0)
+    with pytest.raises(ModelError, match="stopped working before your answer was ready"):
+        answer(service, "hello", owner="ana")
+    with pytest.raises(ModelError, match="stopped working"):  # ana is not locked out, and is not left waiting
+        answer(service, "again", owner="ana")
