@@ -621,7 +621,7 @@ class TransformersGenerator(Generator):
             shared = self._prefixes.pop(key, None)
             if shared is None:
                 shared = DynamicCache(config=self._model.config)
-                self._model(input_ids=torch.tensor([key]), cache=shared, use_cache=True)
+                self._model(input_ids=torch.tensor([key]), cache=shared, use_cache=True, logits_to_keep=1)
             self._prefixes[key] = shared  # most recently used last
             while len(self._prefixes) > PREFIX_CACHE_SIZE:
                 self._prefixes.pop(next(iter(self._prefixes)))
@@ -634,7 +634,14 @@ class TransformersGenerator(Generator):
         rest_mask = torch.tensor([[0] * (width - len(rest)) + [1] * len(rest) for rest in rests])
         positions = (prefix + rest_mask.cumsum(dim=1) - 1).masked_fill(rest_mask == 0, 1)
         mask = pad(rest_mask, (prefix, 0), value=1)
-        out = self._model(input_ids=input_ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True)
+        out = self._model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=positions,
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,  # only the last position's next token is needed, as in `generate`
+        )
         return cache, mask, out.logits[:, -1, :].argmax(dim=-1)
 
 

@@ -15,7 +15,6 @@ from sandbox_ui import common  # noqa: E402
 
 st.set_page_config(page_title="prompt-sandbox", page_icon=":material/edit_note:", layout="wide")
 common.settings()  # makes the process offline before any model code runs
-common.start_loading()  # in the background: pages render at once, Run waits with a message
 
 pages = [
     st.Page(
@@ -29,4 +28,8 @@ page = st.navigation(pages)
 with st.sidebar:
     st.markdown("### prompt-sandbox")
 common.learner_box()
+if common.current_learner() is not None or page.url_path == "playground":
+    # load the models in the background once someone can use them; signing in is not slowed by it,
+    # pages render at once, and Run waits with a message until the models are ready
+    common.start_loading()
 page.run()
