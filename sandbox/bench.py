@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from .config import Settings, force_offline
 from .errors import PromptError
 from .exercises import Exercise
-from .grading import Verdict, grade, prepare_prompts
+from .grading import Verdict, case_requests, grade, prepare_prompts
 from .models import GenerationRequest, TransformersGenerator, build_embedder, get_manifest, source_folder
 from .service import GenerationService
 
@@ -124,11 +124,7 @@ def cold_start(exercise: Exercise, runs: int) -> tuple[Figure, Figure]:
 
 
 def requests_for(exercise: Exercise, prompt: str, settings: Settings) -> list[GenerationRequest]:
-    max_new = exercise.max_new_tokens or settings.max_new_tokens
-    return [
-        GenerationRequest(prompt=c.user, system=c.system, prefill=c.prefill, max_new_tokens=max_new)
-        for c in prepare_prompts(exercise, prompt, settings)
-    ]
+    return case_requests(exercise, prepare_prompts(exercise, prompt, settings), settings)
 
 
 def generated_tokens(engine: TransformersGenerator, verdict: Verdict, exercise: Exercise, prompt: str) -> int:

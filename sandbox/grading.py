@@ -224,6 +224,17 @@ def prepare_prompts(exercise: Exercise, text: str, settings: Settings) -> list[C
     return conversations
 
 
+def case_requests(
+    exercise: Exercise, conversations: list[Conversation], settings: Settings, stop: threading.Event | None = None
+) -> list[GenerationRequest]:
+    """What the model is asked for each case: its conversation, greedy, within the exercise's answer length."""
+    max_new = exercise.max_new_tokens or settings.max_new_tokens
+    return [
+        GenerationRequest(prompt=c.user, system=c.system, prefill=c.prefill, max_new_tokens=max_new, stop=stop)
+        for c in conversations
+    ]
+
+
 def grade_events(
     exercise: Exercise,
     prompt: str,
@@ -240,11 +251,7 @@ def grade_events(
     held back until the cases before it are finished.
     """
     conversations = prepare_prompts(exercise, prompt, settings)
-    max_new = exercise.max_new_tokens or settings.max_new_tokens
-    requests = [
-        GenerationRequest(prompt=c.user, system=c.system, prefill=c.prefill, max_new_tokens=max_new, stop=stop)
-        for c in conversations
-    ]
+    requests = case_requests(exercise, conversations, settings, stop)
     texts = [[c.prefill] if c.prefill else [] for c in conversations]  # the learner's start counts as answer
     done: set[int] = set()
     results: list[CaseResult] = []

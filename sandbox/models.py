@@ -473,6 +473,13 @@ class TransformersGenerator(Generator):
         if failure:
             raise ModelError(f"The language model stopped with an error: {failure[0]}") from failure[0]
 
+    def _special_ids(self) -> tuple[set[int], int]:
+        """The ids that end an answer, and the id that fills padded places."""
+        eos = self._model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos])
+        pad = self._model.generation_config.pad_token_id
+        return eos_ids, pad if pad is not None else min(eos_ids)
+
     def run_batch(self, jobs: Sequence[BatchJob]) -> None:
         """Answer several jobs in one left-padded ``generate`` call, handing each row's text to its job.
 
@@ -491,10 +498,7 @@ class TransformersGenerator(Generator):
         sampling = first.temperature > 0
         if sampling and len(jobs) > 1:
             raise ValueError("a sampling request runs alone")
-        eos = model.generation_config.eos_token_id
-        eos_ids = set(eos if isinstance(eos, list) else [eos])
-        pad = model.generation_config.pad_token_id
-        pad = pad if pad is not None else min(eos_ids)
+        eos_ids, pad = self._special_ids()
         width = max(len(job.ids) for job in jobs)
         input_ids = torch.tensor([[pad] * (width - len(job.ids)) + job.ids for job in jobs])
         attention_mask = torch.tensor([[0] * (width - len(job.ids)) + [1] * len(job.ids) for job in jobs])
@@ -524,7 +528,7 @@ class TransformersGenerator(Generator):
             temperature=first.temperature if sampling else None,
             top_p=first.top_p if sampling else None,
             top_k=None,
-            eos_token_id=eos,
+            eos_token_id=model.generation_config.eos_token_id,
             pad_token_id=pad,
         )
         with self._run_lock, torch.inference_mode():
@@ -544,19 +548,18 @@ class TransformersGenerator(Generator):
         """Greedy decoding with rows that join and leave: continuous batching, one token per step.
 
         Before every step ``admit(room)`` hands over up to ``room`` new jobs (at most
-        ``capacity`` rows run at once); each prompt is read (prefilled) alone and its
-        row joins the running batch, whose key/value cache is left-padded to a common
-        length. A row leaves as soon as
-        its answer ends, so a short answer never waits for a long one. Returns when
-        no row is left and ``admit`` gives nothing. Padded positions are masked, and
-        in float32 every answer equals the one ``run_batch`` gives alone.
+        ``capacity`` rows run at once); each submission's prompts are read (prefilled)
+        together, on their own (:meth:`_prefill`), and their rows join the running
+        batch, whose key/value cache is left-padded to a common length. A row leaves
+        as soon as its answer ends, so a short answer never waits for a long one.
+        Returns when no row is left and ``admit`` gives nothing. Padded positions are
+        masked, and in float32 a submission's answers are the same whatever else runs.
         """
         self.load()
         import torch
 
         model = self._model
-        eos = model.generation_config.eos_token_id
-        eos_ids = set(eos if isinstance(eos, list) else [eos])
+        eos_ids, _ = self._special_ids()
         rows: list[_Row] = []
         cache: Any = None
         mask: Any = None  # (rows, cached length): 1 where a real token sits
@@ -629,7 +632,7 @@ class TransformersGenerator(Generator):
                 cache.update(layer.keys.expand(count, -1, -1, -1), layer.values.expand(count, -1, -1, -1), number)
         rests = [job.ids[prefix:] for job in jobs]
         width = max(len(rest) for rest in rests)
-        filler = self._model.generation_config.pad_token_id or 0
+        _, filler = self._special_ids()
         input_ids = torch.tensor([[filler] * (width - len(rest)) + rest for rest in rests])
         rest_mask = torch.tensor([[0] * (width - len(rest)) + [1] * len(rest) for rest in rests])
         positions = (prefix + rest_mask.cumsum(dim=1) - 1).masked_fill(rest_mask == 0, 1)
@@ -646,7 +649,7 @@ class TransformersGenerator(Generator):
 
 
 class BatchJob(Protocol):
-    """One row of a batch, as the batching service hands it to :meth:`TransformersGenerator.run_batch`."""
+    """One row of a batch, as the batching service hands it to ``run_batch`` or ``run_continuous``."""
 
     ids: list[int]
     request: GenerationRequest
@@ -679,7 +682,7 @@ class _Row:
             return
         self.tokens.append(token)
         text = self.tokenizer.decode(self.tokens, skip_special_tokens=True)
-        if not text.endswith("\ufffd") and text.startswith(self.sent):  # wait for a character's last byte
+        if not text.endswith("\ufffd"):  # wait for a character's last byte
             self._send(text)
         if len(self.tokens) >= self.job.request.max_new_tokens or self.job.stopped():
             self.close()

@@ -108,16 +108,15 @@ class _Job:
         self.emitted = True
         self.submission.events.put(Piece(self.index, text))
 
-    def finish(self) -> bool:
-        """Mark the row done (once); returns False, so it can drop a job from a filter."""
+    def finish(self) -> None:
+        """Mark the row done (once)."""
         if self.finished:
-            return False
+            return
         self.finished = True
         self.submission.events.put(Done(self.index))
         self.submission.remaining -= 1
         if self.submission.remaining == 0:
             self.submission.events.put(_END)
-        return False
 
     def fail(self, error: BaseException) -> None:
         self.finished = True
@@ -240,7 +239,10 @@ class GenerationService(Generator):
     def _take(self, room: int, greedy: bool) -> list[_Job]:
         """Waiting jobs for ``room`` rows, oldest first; a sampling job only alone, and only when it is the oldest."""
         with self._cond:
-            self._pending = [job for job in self._pending if not job.stopped() or job.finish()]
+            for job in self._pending:
+                if job.stopped():
+                    job.finish()
+            self._pending = [job for job in self._pending if not job.finished]
             self._running = [job for job in self._running if not job.finished]
             if not self._pending or room <= 0:
                 return []
@@ -262,14 +264,12 @@ class GenerationService(Generator):
         """
         chosen: list[_Job] = []
         for job in self._pending:
-            if job.request.temperature > 0 or job.submission.started:
+            if job.request.temperature > 0 or any(j.submission is job.submission for j in chosen):
                 continue
             fits = len(chosen) + job.submission.size <= room or (not chosen and room >= self.batch_size)
             if not fits:
                 break
-            members = [j for j in self._pending if j.submission is job.submission]
-            chosen.extend(members)
-            job.submission.started = True
+            chosen.extend(j for j in self._pending if j.submission is job.submission)
         return chosen
 
     def _work(self) -> None:

@@ -10,7 +10,16 @@ import pytest
 
 from sandbox.errors import ModelError, PromptError
 from sandbox.exercises import load_catalog
-from sandbox.grading import CaseStarted, Finished, Queued, TextPiece, grade, grade_events, prepare_prompts
+from sandbox.grading import (
+    CaseStarted,
+    Finished,
+    Queued,
+    TextPiece,
+    case_requests,
+    grade,
+    grade_events,
+    prepare_prompts,
+)
 from sandbox.models import BatchJob, Done, GenerationRequest, Piece, Waiting, build_engine
 from sandbox.service import BusyError, GenerationService
 
@@ -67,15 +76,8 @@ def shipped_requests(settings) -> list[GenerationRequest]:
     """Every shipped exercise's solution on every case: realistic prompts of mixed length."""
     requests = []
     for exercise in load_catalog(EXERCISES).exercises.values():
-        for conversation in prepare_prompts(exercise, exercise.solution or "{input}", settings):
-            requests.append(
-                GenerationRequest(
-                    prompt=conversation.user,
-                    system=conversation.system,
-                    prefill=conversation.prefill,
-                    max_new_tokens=exercise.max_new_tokens or settings.max_new_tokens,
-                )
-            )
+        conversations = prepare_prompts(exercise, exercise.solution or "{input}", settings)
+        requests.extend(case_requests(exercise, conversations, settings))
     return requests
 
 
