@@ -81,6 +81,8 @@ _END = object()
 class _Submission:
     owner: str | None
     size: int
+    stops: list[threading.Event] = field(default_factory=list)
+    """The requests' own stop events: once one is set, the run is ending and no longer counts as active."""
     events: queue.Queue[Any] = field(default_factory=queue.Queue)
     cancelled: threading.Event = field(default_factory=threading.Event)
     started: bool = False
@@ -88,6 +90,9 @@ class _Submission:
 
     def __post_init__(self) -> None:
         self.remaining = self.size
+
+    def ending(self) -> bool:
+        return self.cancelled.is_set() or any(stop.is_set() for stop in self.stops)
 
 
 class _Job:
@@ -187,13 +192,14 @@ class GenerationService(Generator):
 
     def _submit(self, requests: list[GenerationRequest], owner: str | None) -> _Submission:
         self.engine.load()
-        submission = _Submission(owner, len(requests))
+        submission = _Submission(owner, len(requests), [r.stop for r in requests if r.stop is not None])
         jobs = [_Job(submission, i, r, self.engine.encode(r)) for i, r in enumerate(requests)]  # may raise PromptError
         shared = shared_prefix([job.ids for job in jobs])
         for job in jobs:
             job.prefix = shared
         with self._cond:
-            if owner is not None and owner in self._active:
+            current = self._active.get(owner) if owner is not None else None
+            if current is not None and not current.ending():  # a cancelled run may still be winding down
                 raise BusyError(
                     "You already have a run going (perhaps in another tab). Wait for it to finish, or cancel it, "
                     "then press Run again."

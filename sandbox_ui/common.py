@@ -153,6 +153,24 @@ def start_loading() -> None:
     _loading(s.generator, str(s.models_dir))
 
 
+def new_run_stop() -> threading.Event:
+    """A stop switch for this session's next run; any earlier run of the session is stopped first.
+
+    Streamlit starts a new script run at once when a button is pressed, while the
+    old one winds down; setting its switch stops its answers and frees the
+    learner's place, so Run right after Cancel is never refused.
+    """
+    stop_previous_run()
+    stop = st.session_state["run_stop"] = threading.Event()
+    return stop
+
+
+def stop_previous_run() -> None:
+    previous = st.session_state.pop("run_stop", None)
+    if isinstance(previous, threading.Event):
+        previous.set()
+
+
 def ensure_models_loaded() -> bool:
     """Load both models with a visible message the first time; False (and a shown error) if they cannot load."""
     try:

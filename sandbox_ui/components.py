@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import closing
 
 import streamlit as st
@@ -167,6 +168,7 @@ def live_run(
     embedder: Embedder,
     settings: Settings,
     owner: str | None = None,
+    stop: threading.Event | None = None,
 ) -> Verdict | None:
     """Grade the prompt while showing each case's answer as it is written; None if the run failed.
 
@@ -181,7 +183,7 @@ def live_run(
     texts: dict[int, str] = {}
     total = len(exercise.cases)
     try:
-        with closing(grade_events(exercise, prompt, generator, embedder, settings, owner=owner)) as events:
+        with closing(grade_events(exercise, prompt, generator, embedder, settings, stop, owner)) as events:
             for event in events:
                 if isinstance(event, Queued):
                     progress.progress(0.0, text=queue_line(event.ahead))

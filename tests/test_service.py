@@ -262,3 +262,18 @@ def test_a_model_that_dies_gives_a_clear_message_not_an_endless_wait() -> None:
         answer(service, "hello", owner="ana")
     with pytest.raises(ModelError, match="stopped working"):  # ana is not locked out, and is not left waiting
         answer(service, "again", owner="ana")
+
+
+def test_run_right_after_cancel_is_accepted_while_the_old_run_winds_down() -> None:
+    engine = GateEngine()
+    engine.gate.clear()
+    service = GenerationService(engine, window_s=0.0)
+    stop = threading.Event()
+    old = service.stream_many([GenerationRequest(prompt="old", stop=stop)], owner="ana")
+    next(old)  # the old page has not closed its run yet (it winds down at its next step)
+    with pytest.raises(BusyError):
+        answer(service, "too soon", owner="ana")
+    stop.set()  # the learner pressed Cancel: the page stops the run
+    engine.gate.set()
+    assert answer(service, "new", owner="ana").strip() == "echo: new"
+    old.close()

@@ -73,10 +73,16 @@ with right:
                 cancel = st.empty()
                 cancel.button("Cancel", key="cancel", icon=":material/stop_circle:")
                 verdict = components.live_run(
-                    exercise, prompt or "", common.generator(), common.embedder(), settings, owner=learner.name
+                    exercise,
+                    prompt or "",
+                    common.generator(),
+                    common.embedder(),
+                    settings,
+                    owner=learner.name,
+                    stop=common.new_run_stop(),
                 )
                 cancel.empty()
-                if verdict is not None:
+                if verdict is not None and not verdict.cancelled:
                     common.store().record_attempt(learner, prompt or "", verdict)
                     st.session_state[last_key] = verdict.for_learner()
                 before = ladder.hints_unlocked(exercise, sum(not a.passed for a in attempts))

@@ -39,6 +39,7 @@ if st.button("Run", type="primary", key="pg_run"):
             temperature=float(temperature),
             top_p=float(top_p),
             seed=int(seed),
+            stop=common.new_run_stop(),
         )
         cancel = st.empty()
         cancel.button("Cancel", key="pg_cancel", icon=":material/stop_circle:")
