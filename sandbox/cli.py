@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .config import Settings, force_offline, load_settings
 from .errors import ExerciseFileError, SandboxError
+
+if TYPE_CHECKING:
+    from .exercises import Exercise
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,15 +117,15 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
         sys.exit(1 if bad or not ok else 0)
 
     from .models import build_embedder, build_generator
-    from .solvability import MIN_MARGIN, save_reports, table
-    from .solvability import solve as solve_one
+    from .solvability import MIN_MARGIN, save_reports, solve_all, table
 
     generator, embedder = build_generator(settings), build_embedder(settings)
-    reports = []
-    for exercise in catalog.exercises.values():
+
+    def started(exercise: Exercise) -> None:
         if not as_json:
             click.echo(f"solving {exercise.id}...", err=True)
-        reports.append(solve_one(exercise, generator, embedder, settings))
+
+    reports = solve_all(list(catalog.exercises.values()), generator, embedder, settings, on_start=started)
     blocking = [r for r in reports if r.blocking]
     save_reports(settings, generator.name, embedder.name, reports)
     if as_json:
@@ -189,7 +192,8 @@ def calibrate(exercise: str, write_file: bool, exercises: Path | None) -> None:
     click.echo(f"  solution: {'passes' if report.solution_passed else 'fails'}, weakest case {report.solution_weakest}")
     for baseline in report.baselines:
         click.echo(
-            f"  baseline {baseline.name}: best case {baseline.best:.2f}{' (passes!)' if baseline.passed else ''}"
+            f"  baseline {baseline.name}: best case {baseline.best:.2f}, weakest case score {baseline.closest:.2f}"
+            f"{' (passes!)' if baseline.passed else ''}"
         )
     suggestion = cal.suggest(found, report)
     if suggestion.threshold is None:

@@ -27,6 +27,21 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 Text = Annotated[str, Field(min_length=1)]
 
+TECHNIQUES = {
+    "instructions": "Clear instructions and output format",
+    "role": "Role and audience",
+    "grounding": "Grounding the answer in given text",
+    "few-shot": "Few-shot examples",
+    "structured": "Structured output",
+    "classification": "Labelling and classification",
+    "extraction": "Extraction",
+    "rewriting": "Summarising and rewriting",
+    "steps": "Breaking a task into steps",
+    "system-prompt": "The system prompt",
+    "prefill": "Starting the model's answer",
+}
+"""The prompting techniques an exercise can teach (``technique:``), with the name learners see."""
+
 
 def _as_list(value: Any) -> Any:
     """Let an instructor write a single string where a list is expected."""
@@ -163,6 +178,8 @@ class Exercise(BaseModel):
     match_numbers: bool = True
     """When the closest reference has numbers, the answer must have the same numbers."""
     calibrated: Calibration | None = None
+    technique: str | None = None
+    """The prompting technique the exercise teaches; one of TECHNIQUES."""
 
     # Filled in by the loader, never by the file.
     track: str = Field(default="", exclude=True)
@@ -211,6 +228,9 @@ class Catalog:
     tracks: list[Track] = field(default_factory=list)
     exercises: dict[str, Exercise] = field(default_factory=dict)
     broken: list[BrokenFile] = field(default_factory=list)
+
+    def track(self, track_id: str) -> Track | None:
+        return next((t for t in self.tracks if t.id == track_id), None)
 
     def in_track(self, track_id: str) -> list[Exercise]:
         items = [e for e in self.exercises.values() if e.track == track_id]
@@ -473,6 +493,13 @@ def _semantic_problems(exercise: Exercise, node: yaml.Node | None, display: str)
                     loc,
                     f"language '{checks.language}' is not one the check knows; use one of: {', '.join(sorted(LANGUAGES))}",
                 )
+    if exercise.technique is not None and exercise.technique not in TECHNIQUES:
+        close = difflib.get_close_matches(exercise.technique, list(TECHNIQUES), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        add(
+            ("technique",),
+            f"'{exercise.technique}' is not a technique the app knows; {hint}use one of: {', '.join(TECHNIQUES)}",
+        )
     if exercise.id and not ID_PATTERN.match(exercise.id):
         add(("id",), f"'{exercise.id}' is not a valid id; use lower-case letters, digits, '-' and '_'")
     return problems

@@ -4,14 +4,17 @@ For every exercise, ``check --solve`` runs the instructor's solution on all case
 and a set of baseline prompts a learner might try without learning anything:
 the bare case text, an unrelated request, the task text pasted as the prompt,
 and the exercise's own ``counterexamples``. The margin is the solution's weakest
-case minus the best case any baseline reached (similarity when the exercise has
-references, else the share of checks passed), on a 0..1 scale.
+case minus how close the closest baseline came to passing, on a 0..1 scale. A
+case is measured by its score (similarity times the share of checks passed, or
+the share of checks alone when the case has no references); a baseline passes
+only when every case passes, so it is as close to passing as its weakest case.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +42,13 @@ def baselines(exercise: Exercise) -> dict[str, str]:
 
 
 def _case_measure(verdict: Verdict) -> list[float]:
+    """Each case's similarity (or, without references, its share of checks passed), 0..1."""
     return [c.similarity if c.similarity is not None else c.score / 100 for c in verdict.cases]
+
+
+def _case_scores(verdict: Verdict) -> list[float]:
+    """Each case's score, 0..1: similarity times the share of checks passed."""
+    return [c.score / 100 for c in verdict.cases]
 
 
 @dataclass
@@ -48,7 +57,9 @@ class BaselineResult:
     prompt: str
     passed: bool
     best: float
-    """The highest case measure (0..1) this baseline reached."""
+    """The highest case similarity (0..1) this baseline reached; calibrate keeps the threshold above it."""
+    closest: float = 0.0
+    """How close (0..1) this baseline came to passing: its weakest case score."""
     error: str = ""
 
 
@@ -63,13 +74,19 @@ class SolveReport:
 
     @property
     def best_baseline(self) -> float:
+        """The highest similarity any baseline reached on any one case."""
         return max((b.best for b in self.baselines), default=0.0)
+
+    @property
+    def closest_baseline(self) -> float:
+        """How close the closest baseline came to passing (its weakest case score)."""
+        return max((b.closest for b in self.baselines), default=0.0)
 
     @property
     def margin(self) -> float | None:
         if self.solution_weakest is None:
             return None
-        return round(self.solution_weakest - self.best_baseline, 3)
+        return round(self.solution_weakest - self.closest_baseline, 3)
 
     @property
     def flags(self) -> list[str]:
@@ -94,11 +111,19 @@ class SolveReport:
             "solution_passed": self.solution_passed,
             "solution_weakest": self.solution_weakest,
             "best_baseline": self.best_baseline,
+            "closest_baseline": self.closest_baseline,
             "margin": self.margin,
             "flags": self.flags,
             "failed_cases": self.failed_cases,
             "baselines": [
-                {"name": b.name, "prompt": b.prompt, "passed": b.passed, "best": round(b.best, 3), "error": b.error}
+                {
+                    "name": b.name,
+                    "prompt": b.prompt,
+                    "passed": b.passed,
+                    "best": round(b.best, 3),
+                    "closest": round(b.closest, 3),
+                    "error": b.error,
+                }
                 for b in self.baselines
             ],
         }
@@ -112,7 +137,7 @@ def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings
 
     def run(name: str) -> Verdict | PromptError:
         try:
-            return grade(exercise, prompts[name], generator, embedder, settings, owner=f"solve:{name}")
+            return grade(exercise, prompts[name], generator, embedder, settings, owner=f"solve:{exercise.id}:{name}")
         except PromptError as exc:  # e.g. the task text has braces the cases do not define
             return exc
 
@@ -134,8 +159,35 @@ def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings
         if isinstance(outcome, PromptError):
             report.baselines.append(BaselineResult(name, prompts[name], False, 0.0, str(outcome)))
         else:
-            report.baselines.append(BaselineResult(name, prompts[name], outcome.passed, max(_case_measure(outcome))))
+            report.baselines.append(
+                BaselineResult(
+                    name, prompts[name], outcome.passed, max(_case_measure(outcome)), min(_case_scores(outcome))
+                )
+            )
     return report
+
+
+def solve_all(
+    exercises: list[Exercise],
+    generator: Generator,
+    embedder: Embedder,
+    settings: Settings,
+    on_start: Callable[[Exercise], None] | None = None,
+    at_once: int = 3,
+) -> list[SolveReport]:
+    """Solve several exercises, ``at_once`` at a time so their prompts share the model's batches.
+
+    Reports come back in the order given. An exercise whose solution cannot even be
+    prepared raises, as :func:`solve` does.
+    """
+
+    def one(exercise: Exercise) -> SolveReport:
+        if on_start is not None:
+            on_start(exercise)
+        return solve(exercise, generator, embedder, settings)
+
+    with ThreadPoolExecutor(max_workers=max(1, at_once)) as pool:
+        return list(pool.map(one, exercises))
 
 
 def table(reports: list[SolveReport]) -> list[str]:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from sandbox import ladder
 from sandbox.errors import SandboxError
+from sandbox.exercises import TECHNIQUES
 from sandbox.grading import prepare_prompts
 from sandbox_ui import common, components
 
@@ -41,7 +42,15 @@ exercise = catalog.exercises[chosen]
 threshold = exercise.threshold_or(settings.threshold)
 
 st.title(exercise.title)
-st.caption(f"Level {exercise.difficulty} of 5 · a case passes at similarity {round(threshold * 100)} or more")
+track = catalog.track(exercise.track)
+about = [track.title] if track else []
+if exercise.technique:
+    about.append(f"Technique: {TECHNIQUES[exercise.technique]}")
+about += [f"Level {exercise.difficulty} of 5", f"a case passes at similarity {round(threshold * 100)} or more"]
+st.caption(" · ".join(about))
+if track and track.intro:
+    with st.expander(f"About this track: {track.title}"):
+        st.markdown(track.intro)
 left, right = st.columns([2, 3], gap="large")
 
 with left:
