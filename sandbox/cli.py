@@ -117,7 +117,7 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
         sys.exit(1 if bad or not ok else 0)
 
     from .models import build_embedder, build_generator
-    from .solvability import MIN_MARGIN, save_reports, solve_all, table
+    from .solvability import MIN_MARGIN, by_track, save_reports, solve_all, table
 
     generator, embedder = build_generator(settings), build_embedder(settings)
 
@@ -125,7 +125,8 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
         if not as_json:
             click.echo(f"solving {exercise.id}...", err=True)
 
-    reports = solve_all(list(catalog.exercises.values()), generator, embedder, settings, on_start=started)
+    shown = [e for track in catalog.tracks for e in catalog.in_track(track.id)]  # in the app's order
+    reports = solve_all(shown, generator, embedder, settings, on_start=started)
     blocking = [r for r in reports if r.blocking]
     save_reports(settings, generator.name, embedder.name, reports)
     if as_json:
@@ -149,6 +150,11 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
             for baseline in report.baselines:
                 if baseline.passed:
                     click.echo(f"{report.exercise}: the baseline '{baseline.name}' passes: {baseline.prompt[:60]!r}")
+        if len(catalog.tracks) > 1:
+            click.echo("By track:")
+            titles = {e.id: t.title for t in catalog.tracks for e in catalog.in_track(t.id)}
+            for line in by_track(reports, titles):
+                click.echo(f"  {line}")
         click.echo(
             f"{len(reports) - len(blocking)} of {len(reports)} exercises solvable and not too easy "
             f"(margin minimum {MIN_MARGIN:.2f})."

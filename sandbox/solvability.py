@@ -13,6 +13,7 @@ only when every case passes, so it is as close to passing as its weakest case.
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,7 @@ class BaselineResult:
     """The highest case similarity (0..1) this baseline reached; calibrate keeps the threshold above it."""
     closest: float = 0.0
     """How close (0..1) this baseline came to passing: its weakest case score."""
+    cases_passed: int = 0
     error: str = ""
 
 
@@ -71,6 +73,8 @@ class SolveReport:
     solution_weakest: float | None
     baselines: list[BaselineResult] = field(default_factory=list)
     failed_cases: list[str] = field(default_factory=list)
+    cases: int = 0
+    solution_cases_passed: int = 0
 
     @property
     def best_baseline(self) -> float:
@@ -115,6 +119,8 @@ class SolveReport:
             "margin": self.margin,
             "flags": self.flags,
             "failed_cases": self.failed_cases,
+            "cases": self.cases,
+            "solution_cases_passed": self.solution_cases_passed,
             "baselines": [
                 {
                     "name": b.name,
@@ -122,6 +128,7 @@ class SolveReport:
                     "passed": b.passed,
                     "best": round(b.best, 3),
                     "closest": round(b.closest, 3),
+                    "cases_passed": b.cases_passed,
                     "error": b.error,
                 }
                 for b in self.baselines
@@ -143,13 +150,14 @@ def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings
 
     with ThreadPoolExecutor(max_workers=len(prompts)) as pool:
         outcomes = dict(zip(prompts, pool.map(run, prompts), strict=True))
-    report = SolveReport(exercise=exercise.id, solution_passed=None, solution_weakest=None)
+    report = SolveReport(exercise=exercise.id, solution_passed=None, solution_weakest=None, cases=len(exercise.cases))
     solution = outcomes.pop(SOLUTION, None)
     if isinstance(solution, PromptError):
         raise solution
     if solution is not None:
         report.solution_passed = solution.passed
         report.solution_weakest = min(_case_measure(solution))
+        report.solution_cases_passed = sum(c.passed for c in solution.cases)
         report.failed_cases = [
             f"case {c.index}: {' '.join(c.feedback)} (answer: {c.output.strip()[:80]!r})"
             for c in solution.cases
@@ -161,7 +169,12 @@ def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings
         else:
             report.baselines.append(
                 BaselineResult(
-                    name, prompts[name], outcome.passed, max(_case_measure(outcome)), min(_case_scores(outcome))
+                    name,
+                    prompts[name],
+                    outcome.passed,
+                    best=max(_case_measure(outcome)),
+                    closest=min(_case_scores(outcome)),
+                    cases_passed=sum(c.passed for c in outcome.cases),
                 )
             )
     return report
@@ -200,6 +213,35 @@ def table(reports: list[SolveReport]) -> list[str]:
         rows.append((r.exercise, solution, f"{passed} of {len(r.baselines)}", margin, ", ".join(r.flags) or "ok"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
+def by_track(reports: list[SolveReport], tracks: dict[str, str]) -> list[str]:
+    """One line per track: exercises, solution and baseline pass rates, median margin.
+
+    ``tracks`` maps each exercise id to its track's title, in the order tracks are shown.
+    """
+    groups: dict[str, list[SolveReport]] = {}
+    for title in tracks.values():
+        groups.setdefault(title, [])
+    for report in reports:
+        groups.setdefault(tracks.get(report.exercise, "(no track)"), []).append(report)
+    lines = []
+    for title, group in groups.items():
+        if not group:
+            continue
+        solved = [r for r in group if r.solution_passed is not None]
+        runs = [b for r in group for b in r.baselines]
+        margins = sorted(r.margin for r in group if r.margin is not None)
+        median = statistics.median(margins) if margins else None
+        lines.append(
+            f"{title}: {len(group)} exercise{'s' if len(group) != 1 else ''}; "
+            f"solutions pass {sum(bool(r.solution_passed) for r in solved)} of {len(solved)} "
+            f"({sum(r.solution_cases_passed for r in solved)} of {sum(r.cases for r in solved)} cases); "
+            f"baselines pass {sum(b.passed for b in runs)} of {len(runs)} "
+            f"({sum(b.cases_passed for b in runs)} of {sum(r.cases * len(r.baselines) for r in group)} cases); "
+            + (f"median margin {median:+.2f}" if median is not None else "no margin")
+        )
+    return lines
 
 
 def report_path(settings: Settings) -> Path:

@@ -90,6 +90,16 @@ def test_running_an_exercise_shows_verdict_and_saves_the_attempt(fakes) -> None:
     assert SOLUTION in [c.value for c in at.code]
 
 
+def test_the_practice_page_names_the_track_and_technique_and_offers_the_track_intro(fakes) -> None:
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    assert not at.exception
+    caption = at.caption[0].value
+    assert caption.startswith("Getting started · Technique: Labelling and classification · Level 1 of 5")
+    intro = [e for e in at.expander if e.label == "About this track: Getting started"]
+    assert intro and "say exactly **what** you want" in "\n".join(m.value for m in intro[0].markdown)
+
+
 def test_hidden_case_outputs_never_reach_the_page(fakes) -> None:
     fakes.replies = ["Negative", "Positive", "SECRET-HIDDEN-ANSWER", "ANOTHER-SECRET"]
     at = app(learner="Ana", exercise="sentiment-label")

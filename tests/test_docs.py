@@ -66,3 +66,10 @@ def test_worked_examples_in_the_guide_pass_check_solve(
     report = solve(load_exercise_file(path), real_generator, real_embedder, settings)
     assert report.solution_passed, report.failed_cases
     assert not report.blocking, report.to_json()
+
+
+def test_the_guide_lists_every_technique_with_the_name_learners_see() -> None:
+    from sandbox.exercises import TECHNIQUES
+
+    for key, name in TECHNIQUES.items():
+        assert f"| `{key}` | {name} |" in GUIDE
