@@ -620,7 +620,7 @@ def load_catalog(root: Path) -> Catalog:
             if isinstance(loaded, ExerciseFileError):
                 catalog.broken.append(BrokenFile(loaded.path, loaded.problems))
             else:
-                tracks[track_id] = loaded
+                tracks[track_id] = loaded.model_copy(update={"id": track_id})  # a track file at the root too
             continue
         loaded = _cached(path, lambda p=path, t=track_id: load_exercise_file(p, root, t))
         if isinstance(loaded, ExerciseFileError):

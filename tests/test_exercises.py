@@ -135,6 +135,14 @@ def test_tracks_have_titles_order_and_intro(write_exercise) -> None:
     assert [e.id for e in catalog.in_track("first")] == ["other-id"]
 
 
+def test_a_track_folder_can_be_loaded_on_its_own(write_exercise) -> None:
+    write_exercise("first/y.yaml", GOOD)
+    write_exercise("first/track.yaml", "title: First steps\norder: 1\nintro: Start here.\n")
+    catalog = load_catalog(write_exercise.root / "first")  # as `check --solve exercises/first` does
+    assert [t.title for t in catalog.tracks] == ["First steps"]
+    assert [e.id for e in catalog.in_track(catalog.tracks[0].id)] == ["y"]
+
+
 def test_find_by_id_or_path_and_suggest_close_names(write_exercise) -> None:
     path = write_exercise("t/sentiment.yaml", GOOD)
     catalog = load_catalog(write_exercise.root)
