@@ -146,16 +146,28 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
     return results
 
 
+LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.MULTILINE)
+
+
+def _same_value(number: str) -> str:
+    """'18.00' and '18' are the same number; '007' stays an identifier."""
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
 def numbers_outcome(output: str, reference: str) -> CheckOutcome:
-    """The numbers in the closest reference must all appear in the answer ("3 days" is not "30 days")."""
-    wanted = numbers_in(reference)
+    """The numbers in the closest reference must all appear in the answer ("3 days" is not "30 days").
+
+    Numbers are compared by value ("18.00" is "18"); the "1." that starts an item of a
+    numbered list is a list marker, not a number.
+    """
+    wanted = numbers_in(LIST_MARKER.sub(r"\1", reference))
     if not wanted:
         return CheckOutcome("numbers", True, "")
-    have = set(numbers_in(output))
-    missing = [n for n in wanted if n not in have]
+    said = numbers_in(LIST_MARKER.sub(r"\1", output))
+    have = {_same_value(n) for n in said}
+    missing = [n for n in wanted if _same_value(n) not in have]
     if not missing:
         return CheckOutcome("numbers", True, "")
-    said = numbers_in(output)
     got = f" but your answer says {', '.join(said)}" if said else " but your answer has no number"
     return CheckOutcome("numbers", False, f"The expected answer has the number {', '.join(missing)},{got}.")
 

@@ -379,6 +379,8 @@ def _yaml_error(path: str, exc: yaml.YAMLError) -> str:
     advice = "check the indentation, and put text that contains ': ' or starts with a symbol in quotes"
     if "\\t" in problem or "\t" in problem:
         advice = "use spaces, not tabs, to indent"
+    elif "escape" in problem:
+        advice = "inside double quotes a backslash starts an escape: write \\\\ for one backslash, or use single quotes"
     return f"{path}:{line}: YAML syntax error: {problem}; {advice}"
 
 

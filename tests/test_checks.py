@@ -96,6 +96,10 @@ def test_check_verdicts_and_messages(checks, output, expected, variables, passes
         ("It will arrive soon.", "Delivery in 3 days", False, "your answer has no number"),
         ("Total: 1,250 units", "1250 units", True, ""),
         ("No numbers here", "No numbers either", True, ""),
+        ('{"price": 18}', '{"price": 18.00}', True, ""),
+        ("Order 0071", "Order 71", False, "has the number 71, but your answer says 0071"),
+        ("1. Load the van\n2. Drive to the depot", "1. Load 12 boxes\n2. Drive to the depot", False, "number 12"),
+        ("1. Load 12 boxes\n2. Drive", "1. Load 12 boxes\n2. Drive to the depot", True, ""),
     ],
 )
 def test_numbers_in_the_closest_reference_must_match(output, reference, passes, words) -> None:

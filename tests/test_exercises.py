@@ -79,6 +79,7 @@ BROKEN = [
     (GOOD.replace("  max_words: 3", "  language: Spanish"), 13, ["language", "should match pattern"]),
     (GOOD.replace("  max_words: 3", "  langauge: es"), 13, ["unknown field 'langauge'", "did you mean 'language'"]),
     ("- just\n- a list\n", 1, ["'field: value' lines"]),
+    (GOOD.replace("  max_words: 3", '  regex: "^\\d\\.$"'), 13, ["YAML syntax error", "write \\\\ for one backslash"]),
     (GOOD + "technique: few-shots\n", 17, ["technique", "'few-shots' is not a technique", "did you mean 'few-shot'"]),
 ]
 
