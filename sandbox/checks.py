@@ -15,7 +15,8 @@ from .exercises import Checks
 from .prompts import fill as _fill
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")
-NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w])")
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\d])")
+"""A number not glued to letters before it ("SKU12" is a code) but maybe after ("12kg", "9:30am")."""
 FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
 
 

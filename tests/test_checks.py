@@ -97,6 +97,8 @@ def test_check_verdicts_and_messages(checks, output, expected, variables, passes
         ("Total: 1,250 units", "1250 units", True, ""),
         ("No numbers here", "No numbers either", True, ""),
         ('{"price": 18}', '{"price": 18.00}', True, ""),
+        ("Come at 9:30am with 2kg of files.", "Arrive at 9:30 and bring 2 kg.", True, ""),
+        ("Come at 9:45am.", "Arrive at 9:30.", False, "has the number 30, but your answer says 9, 45"),
         ("Order 0071", "Order 71", False, "has the number 71, but your answer says 0071"),
         ("1. Load the van\n2. Drive to the depot", "1. Load 12 boxes\n2. Drive to the depot", False, "number 12"),
         ("1. Load 12 boxes\n2. Drive", "1. Load 12 boxes\n2. Drive to the depot", True, ""),
