@@ -21,6 +21,7 @@ request that caused it.
 
 from __future__ import annotations
 
+import atexit
 import collections.abc as abc
 import queue
 import threading
@@ -142,6 +143,8 @@ class GenerationService(Generator):
         self._running: list[_Job] = []
         self._active: dict[str, _Submission] = {}
         self._worker: threading.Thread | None = None
+        self._closing = False
+        atexit.register(self.close)  # never leave the worker inside the model while the process ends
         self.batches: list[int] = []
         """How many rows joined the model at each admission, the last thousand (for the bench and the tests)."""
 
@@ -204,6 +207,8 @@ class GenerationService(Generator):
                     "You already have a run going (perhaps in another tab). Wait for it to finish, or cancel it, "
                     "then press Run again."
                 )
+            if self._closing:
+                raise ModelError("The language model is shutting down; start the app again.")
             if owner is not None:
                 self._active[owner] = submission
             self._pending.extend(jobs)
@@ -233,14 +238,27 @@ class GenerationService(Generator):
             before.discard(id(submission))
             return len(before)
 
-    def _wait_for_work(self) -> None:
-        """Block until a request waits, then give others the window to join it."""
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Let the worker finish what it runs and stop; called when the process ends."""
         with self._cond:
-            while not self._pending:
+            self._closing = True
+            self._pending.clear()
+            self._cond.notify_all()
+            worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout_s)
+
+    def _wait_for_work(self) -> bool:
+        """Block until a request waits, then give others the window to join it; False when closing."""
+        with self._cond:
+            while not self._pending and not self._closing:
                 self._cond.wait()
+            if self._closing:
+                return False
             deadline = self._pending[0].arrived + self.window_s
             while len(self._pending) < self.batch_size and (left := deadline - time.monotonic()) > 0:
                 self._cond.wait(left)
+            return True
 
     def _take(self, room: int, greedy: bool) -> list[_Job]:
         """Waiting jobs for ``room`` rows, oldest first; a sampling job only alone, and only when it is the oldest."""
@@ -279,8 +297,7 @@ class GenerationService(Generator):
         return chosen
 
     def _work(self) -> None:
-        while True:
-            self._wait_for_work()
+        while self._wait_for_work():
             sampling = self._take(1, greedy=False)
             try:
                 if sampling:

@@ -277,3 +277,20 @@ def test_run_right_after_cancel_is_accepted_while_the_old_run_winds_down() -> No
     engine.gate.set()
     assert answer(service, "new", owner="ana").strip() == "echo: new"
     old.close()
+
+
+def test_closing_lets_the_running_answer_finish_stops_the_worker_and_refuses_new_runs() -> None:
+    engine = GateEngine()
+    engine.gate.clear()
+    service = GenerationService(engine, window_s=0.0)
+    running = service.stream_many([GenerationRequest(prompt="last one")], owner="ana")
+    assert isinstance(next(running), Waiting)
+    time.sleep(0.2)  # the worker takes it and waits inside the model
+    closer = threading.Thread(target=service.close)
+    closer.start()
+    engine.gate.set()
+    assert "".join(e.text for e in running if isinstance(e, Piece)).strip() == "echo: last one"
+    closer.join(5)
+    assert not closer.is_alive() and not service._worker.is_alive()
+    with pytest.raises(ModelError, match="shutting down"):
+        answer(service, "too late", owner="ben")
