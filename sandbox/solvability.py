@@ -165,7 +165,7 @@ def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings
         ]
     for name, outcome in outcomes.items():
         if isinstance(outcome, PromptError):
-            report.baselines.append(BaselineResult(name, prompts[name], False, 0.0, str(outcome)))
+            report.baselines.append(BaselineResult(name, prompts[name], False, 0.0, error=str(outcome)))
         else:
             report.baselines.append(
                 BaselineResult(
