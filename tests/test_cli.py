@@ -164,6 +164,7 @@ def test_check_solve_flags_unsolvable_and_too_easy_exercises(write_exercise) -> 
         "bare input",
         "unrelated request",
         "task as prompt",
+        "counterexample 1",
     ]
     assert "too easy" in reports["anything-goes"]["flags"]
     assert "unsolvable" in reports["wrong-solution"]["flags"]
