@@ -125,8 +125,7 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
         if not as_json:
             click.echo(f"solving {exercise.id}...", err=True)
 
-    shown = [e for track in catalog.tracks for e in catalog.in_track(track.id)]  # in the app's order
-    reports = solve_all(shown, generator, embedder, settings, on_start=started)
+    reports = solve_all(catalog.in_order(), generator, embedder, settings, on_start=started)
     blocking = [r for r in reports if r.blocking]
     save_reports(settings, generator.name, embedder.name, reports)
     if as_json:

@@ -232,6 +232,10 @@ class Catalog:
     def track(self, track_id: str) -> Track | None:
         return next((t for t in self.tracks if t.id == track_id), None)
 
+    def in_order(self) -> list[Exercise]:
+        """Every exercise in the order the app lists them: by track, then by difficulty."""
+        return [e for track in self.tracks for e in self.in_track(track.id)]
+
     def in_track(self, track_id: str) -> list[Exercise]:
         items = [e for e in self.exercises.values() if e.track == track_id]
         return sorted(items, key=lambda e: (e.difficulty, e.title.casefold()))

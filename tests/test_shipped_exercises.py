@@ -16,7 +16,7 @@ from sandbox.solvability import MIN_MARGIN, SolveReport, solve_all
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = load_catalog(ROOT / "exercises")
-IDS = [e.id for track in CATALOG.tracks for e in CATALOG.in_track(track.id)]
+IDS = [e.id for e in CATALOG.in_order()]
 # The techniques the curriculum must teach, each in several exercises.
 CORE_TECHNIQUES = (
     "instructions",

@@ -18,7 +18,7 @@ if not catalog.exercises:
     st.warning("There are no exercises yet. Ask your instructor to add exercise files.")
     st.stop()
 
-ids = [e.id for track in catalog.tracks for e in catalog.in_track(track.id)]
+ids = [e.id for e in catalog.in_order()]
 wanted = st.query_params.get(common.EXERCISE_PARAM)
 if wanted is not None and wanted not in catalog.exercises:
     broken = [b for b in catalog.broken if b.path.rsplit("/", 1)[-1].split(".")[0] == wanted]

@@ -37,7 +37,7 @@ if not st.session_state.get("instructor"):
 
 store = common.store()
 catalog = common.catalog()
-exercise_ids = [e.id for track in catalog.tracks for e in catalog.in_track(track.id)]
+exercise_ids = [e.id for e in catalog.in_order()]
 codes = store.class_codes()
 class_code = st.selectbox("Class", ["All classes", *codes], key="class_filter")
 chosen_class = None if class_code == "All classes" else class_code
