@@ -35,7 +35,7 @@ from .config import Settings, force_offline
 from .errors import PromptError
 from .exercises import Exercise
 from .grading import Verdict, case_requests, grade, prepare_prompts
-from .models import GenerationRequest, TransformersGenerator, build_embedder, get_manifest, source_folder
+from .models import GenerationRequest, TransformersGenerator, build_embedder, local_manifest, source_folder
 from .service import GenerationService
 
 COLD_START_SCRIPT = """
@@ -209,7 +209,7 @@ def llama_cpp_answers(settings: Settings, requests: list[GenerationRequest]) -> 
     """llama.cpp on the same GGUF, one request at a time (greedy). Seconds and generated tokens."""
     from llama_cpp import Llama  # the optional `bench` extra
 
-    manifest = get_manifest(settings, settings.generator, "generator")
+    manifest = local_manifest(settings, settings.generator, "generator")
     path = source_folder(manifest, settings.models_dir) / manifest.source.file
     llm = Llama(str(path), n_ctx=manifest.context_length, n_threads=os.cpu_count(), verbose=False, seed=0)
     llm.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0)  # warm-up

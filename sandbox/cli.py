@@ -344,13 +344,17 @@ def models() -> None:
 @friendly_errors
 def models_list() -> None:
     """Show every model manifest and whether it is ready."""
-    from .models import load_manifests, prepared_folder
+    from .models import ServerManifest, load_manifests, prepared_folder
 
     settings = load_settings()
     for name, manifest in load_manifests(settings.models_dir).items():
         chosen = name in (settings.generator, settings.embedder)
-        ready = "ready" if prepared_folder(manifest, settings) else "not prepared (run: prompt-sandbox models pull)"
         mark = "*" if chosen else " "
+        if isinstance(manifest, ServerManifest):
+            where = f"served: '{manifest.server.model}' at {manifest.server.base_url}"
+            click.echo(f"{mark} {name:28} {manifest.role:9} {manifest.license:12} {where}")
+            continue
+        ready = "ready" if prepared_folder(manifest, settings) else "not prepared (run: prompt-sandbox models pull)"
         click.echo(f"{mark} {name:28} {manifest.role:9} {manifest.license:12} sha256 {manifest.fingerprint}  {ready}")
     click.echo("* = in use (PROMPT_SANDBOX_GENERATOR / PROMPT_SANDBOX_EMBEDDER)")
 
@@ -360,7 +364,7 @@ def models_list() -> None:
 @friendly_errors
 def models_pull(names: tuple[str, ...]) -> None:
     """Verify and prepare the models in use (or the NAMES given)."""
-    from .models import load_manifests, prepared_folder, pull
+    from .models import ServerManifest, load_manifests, prepared_folder, pull
 
     settings = load_settings()
     manifests = load_manifests(settings.models_dir)
@@ -368,11 +372,15 @@ def models_pull(names: tuple[str, ...]) -> None:
     for name in wanted:
         if name not in manifests:
             raise SandboxError(f"No model manifest named '{name}' in {settings.models_dir}.")
-        if prepared_folder(manifests[name], settings):
+        manifest = manifests[name]
+        if isinstance(manifest, ServerManifest):
+            click.echo(f"{name}: answered by the server at {manifest.server.base_url}; nothing to prepare here")
+            continue
+        if prepared_folder(manifest, settings):
             click.echo(f"{name}: already prepared")
             continue
         started = time.perf_counter()
-        pull(manifests[name], settings, click.echo)
+        pull(manifest, settings, click.echo)
         click.echo(f"{name}: prepared in {time.perf_counter() - started:.0f} s")
 
 
@@ -380,12 +388,19 @@ def models_pull(names: tuple[str, ...]) -> None:
 @friendly_errors
 def models_verify() -> None:
     """Re-hash every model's weights against its manifest. Exit 1 on any mismatch."""
-    from .models import load_manifests, verify
+    from .model_server import health
+    from .models import ServerManifest, load_manifests, verify
 
     settings = load_settings()
     bad = 0
     for name, manifest in load_manifests(settings.models_dir).items():
-        problems = verify(manifest, settings)
+        if isinstance(manifest, ServerManifest):
+            if name not in (settings.generator, settings.embedder):
+                continue  # a server not in use may well be off
+            answers, line = health(manifest)
+            problems = [] if answers else [line]
+        else:
+            problems = verify(manifest, settings)
         bad += bool(problems)
         click.echo(f"{name}: {'OK' if not problems else 'PROBLEM'}")
         for problem in problems:

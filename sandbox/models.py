@@ -6,7 +6,7 @@ weights and prepares a loadable copy in the ignored ``models/cache/`` folder (a
 GGUF is converted once to safetensors, so later starts load in about a second).
 Nothing here touches the network: the Hugging Face libraries run offline.
 
-Heavy imports (torch, transformers, sentence-transformers) happen inside the
+Heavy imports (torch, transformers) happen inside the
 loaders, so the command line starts fast.
 """
 
@@ -77,13 +77,64 @@ class ModelManifest(BaseModel):
         return self.title or self.name
 
 
-def load_manifests(models_dir: Path) -> dict[str, ModelManifest]:
+class ServerSpec(BaseModel):
+    """Where an OpenAI-compatible model server answers (vLLM, Ollama, LM Studio, llama.cpp's server, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(pattern=r"^https?://")
+    """The address up to and including /v1, e.g. http://gpu-server:8000/v1."""
+    model: str = Field(min_length=1)
+    """The model name the server knows it by (what its /v1/models lists)."""
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """The environment variable that holds the API key (never the key itself)."""
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0)
+    """Longest wait for the next piece of an answer (or for an embedding)."""
+    parallel: int = Field(default=16, ge=1)
+    """Most requests this app sends at once; the server batches them."""
+    continue_final_message: bool = False
+    """Ask the server to continue a started answer (vLLM's option; leave off for servers that reject it)."""
+
+
+class ServerManifest(BaseModel):
+    """A model answered by a server rather than loaded here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    role: Literal["generator", "embedder"]
+    title: str = ""
+    license: str = ""
+    format: Literal["openai"]
+    server: ServerSpec
+    context_length: int = 2048
+
+    manifest_path: str = Field(default="", exclude=True)
+
+    @property
+    def fingerprint(self) -> str:
+        """Names the served model (its weights are not here to hash), so calibrations follow it."""
+        return hashlib.sha256(f"openai:{self.server.model}".encode()).hexdigest()[:12]
+
+    @property
+    def label(self) -> str:
+        return self.title or self.server.model
+
+
+Manifest = ModelManifest | ServerManifest
+
+
+def load_manifests(models_dir: Path) -> dict[str, Manifest]:
     """Every manifest in ``models_dir``; a broken one raises :class:`ModelError` naming the file."""
-    manifests: dict[str, ModelManifest] = {}
+    manifests: dict[str, Manifest] = {}
     for path in sorted(Path(models_dir).glob("*.yaml")):
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            manifest = ModelManifest.model_validate(data)
+            kind: type[ModelManifest] | type[ServerManifest] = (
+                ServerManifest if isinstance(data, dict) and data.get("format") == "openai" else ModelManifest
+            )
+            manifest = kind.model_validate(data)
         except yaml.YAMLError as exc:
             raise ModelError(f"{path}: not valid YAML ({exc}).") from None
         except ValidationError as exc:
@@ -95,7 +146,7 @@ def load_manifests(models_dir: Path) -> dict[str, ModelManifest]:
     return manifests
 
 
-def get_manifest(settings: Settings, name: str, role: str) -> ModelManifest:
+def get_manifest(settings: Settings, name: str, role: str) -> Manifest:
     manifests = load_manifests(settings.models_dir)
     if name not in manifests:
         known = ", ".join(n for n, m in manifests.items() if m.role == role) or "none"
@@ -106,6 +157,38 @@ def get_manifest(settings: Settings, name: str, role: str) -> ModelManifest:
     if manifest.role != role:
         raise ModelError(f"The model '{name}' is a {manifest.role}, not a {role}; choose another in the configuration.")
     return manifest
+
+
+def local_manifest(settings: Settings, name: str, role: str) -> ModelManifest:
+    """The manifest of a model whose weights are on this computer."""
+    manifest = get_manifest(settings, name, role)
+    if isinstance(manifest, ServerManifest):
+        raise ModelError(f"The model '{name}' is answered by a server, not loaded on this computer.")
+    return manifest
+
+
+def answering_line(settings: Settings) -> str:
+    """Which model answers, in words for the page (learners and instructors both see it)."""
+    try:
+        manifest = get_manifest(settings, settings.generator, "generator")
+    except ModelError:
+        return f"The language model '{settings.generator}' is not set up; see `prompt-sandbox models list`."
+    if isinstance(manifest, ServerManifest):
+        return f"Answers come from {manifest.label}, on the model server at {manifest.server.base_url}."
+    return f"Answers come from {manifest.label}, running on this computer."
+
+
+def model_health(settings: Settings) -> tuple[bool | None, str]:
+    """For the instructor: whether the model server answers (None for a model on this computer)."""
+    try:
+        manifest = get_manifest(settings, settings.generator, "generator")
+    except ModelError as exc:
+        return False, str(exc)
+    if isinstance(manifest, ServerManifest):
+        from .model_server import health
+
+        return health(manifest)
+    return None, answering_line(settings)
 
 
 def sha256_file(path: Path) -> str:
@@ -664,6 +747,9 @@ class BatchJob(Protocol):
 
     def finish(self) -> None: ...
 
+    def fail(self, error: BaseException) -> None:
+        """End the row with an error that reaches only its own submission."""
+
 
 class _Row:
     """One row of a running batch: collects its tokens and hands on text as soon as it is whole."""
@@ -739,44 +825,9 @@ def _stack(parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
     return cache, torch.cat([pad(mask, (e, 0)) for (_, mask), e in zip(parts, extra, strict=True)])
 
 
-class SentenceTransformerEmbedder(Embedder):
-    def __init__(self, manifest: ModelManifest, settings: Settings, progress: Any = None) -> None:
-        self.manifest = manifest
-        self.settings = settings
-        self.name = manifest.name
-        self.fingerprint = manifest.fingerprint
-        self._progress = progress or (lambda message: None)
-        self._lock = threading.Lock()
-        self._model: Any = None
-
-    def load(self) -> None:
-        with self._lock:
-            if self._model is not None:
-                return
-            force_offline()
-            folder = ensure_ready(self.manifest, self.settings, self._progress)
-            try:
-                from sentence_transformers import SentenceTransformer
-
-                self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-            except Exception as exc:
-                raise ModelError(
-                    f"The embedding model '{self.name}' failed to load from {folder}: {exc}. "
-                    "Run `prompt-sandbox models verify`."
-                ) from exc
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        self.load()
-        with self._lock:
-            vectors = self._model.encode(
-                texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-            )
-        return [list(map(float, v)) for v in vectors]
-
-
 def build_engine(settings: Settings, progress: Any = None) -> TransformersGenerator:
-    """The configured language model itself, answering one request per call unless given a batch."""
-    manifest = get_manifest(settings, settings.generator, "generator")
+    """The configured local language model itself, answering one request per call unless given a batch."""
+    manifest = local_manifest(settings, settings.generator, "generator")
     if manifest.format == "sentence-transformers":
         raise ModelError(f"{manifest.manifest_path}: a generator must be format gguf or transformers.")
     if settings.dtype not in DTYPES:
@@ -788,14 +839,30 @@ def build_engine(settings: Settings, progress: Any = None) -> TransformersGenera
 
 
 def build_generator(settings: Settings, progress: Any = None) -> Generator:
-    """The configured language model behind the batching service: what the app and the tools use."""
+    """The configured language model behind the batching service: what the app and the tools use.
+
+    A local model is batched here; a model server batches itself, and the service
+    only keeps the queue, one run per learner and cancelling the same.
+    """
     from .service import GenerationService
 
+    manifest = get_manifest(settings, settings.generator, "generator")
+    if isinstance(manifest, ServerManifest):
+        from .model_server import ServerEngine
+
+        engine: Any = ServerEngine(manifest)
+        return GenerationService(engine, manifest.server.parallel, 0.0)
     return GenerationService(build_engine(settings, progress), settings.batch_size, settings.batch_window_ms / 1000)
 
 
 def build_embedder(settings: Settings, progress: Any = None) -> Embedder:
     manifest = get_manifest(settings, settings.embedder, "embedder")
+    if isinstance(manifest, ServerManifest):
+        from .model_server import ServerEmbedder
+
+        return ServerEmbedder(manifest)
     if manifest.format != "sentence-transformers":
-        raise ModelError(f"{manifest.manifest_path}: an embedder must be format sentence-transformers.")
+        raise ModelError(f"{manifest.manifest_path}: an embedder must be format sentence-transformers or openai.")
+    from .embedders import SentenceTransformerEmbedder
+
     return SentenceTransformerEmbedder(manifest, settings, progress)

@@ -1,4 +1,4 @@
-"""The progress database (SQLite): learners and every graded attempt.
+"""The progress database (SQLite): learners, every graded attempt, and runs the model did not answer.
 
 Schema changes go through numbered migrations recorded in ``migrations``, so a
 classroom's database upgrades in place. Each call opens its own connection, so
@@ -74,9 +74,28 @@ def _m002_classes_and_releases(db: sqlite3.Connection) -> None:
     )
 
 
+def _m003_ungraded_runs(db: sqlite3.Connection) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE ungraded_runs (
+            id INTEGER PRIMARY KEY,
+            learner_id INTEGER NOT NULL REFERENCES learners(id),
+            exercise_id TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            generator TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ungraded_by_learner ON ungraded_runs(learner_id, exercise_id, id)
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_classes_and_releases", _m002_classes_and_releases),
+    ("003_ungraded_runs", _m003_ungraded_runs),
 ]
 
 
@@ -100,6 +119,20 @@ class AttemptRow:
     score: int
     created_at: str
     verdict: Verdict
+
+
+@dataclass(frozen=True)
+class UngradedRun:
+    """A run the model could not answer (its server was down, too slow, or failed): kept, never scored."""
+
+    id: int
+    learner: str
+    class_code: str
+    exercise_id: str
+    prompt: str
+    reason: str
+    generator: str
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -290,6 +323,37 @@ class Store:
                 ),
             )
             return int(cursor.lastrowid or 0)
+
+    def record_ungraded(self, learner: Learner, exercise_id: str, prompt: str, reason: str, generator: str) -> int:
+        """Keep a run the model did not answer; it is not an attempt and changes no score."""
+        with self._write() as db:
+            cursor = db.execute(
+                """INSERT INTO ungraded_runs (learner_id, exercise_id, prompt, reason, generator, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (learner.id, exercise_id, prompt, reason, generator, _now()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def ungraded_runs(self, class_code: str | None = None) -> list[UngradedRun]:
+        """Every run the model did not answer, oldest first (for the instructor)."""
+        where, params = ("WHERE l.class_code = ?", (class_code,)) if class_code else ("", ())
+        query = f"""SELECT u.*, l.name AS learner, l.class_code FROM ungraded_runs u
+                    JOIN learners l ON l.id = u.learner_id {where} ORDER BY u.id"""
+        with self._connect() as db:
+            rows = db.execute(query, params).fetchall()
+        return [
+            UngradedRun(
+                id=int(r["id"]),
+                learner=str(r["learner"]),
+                class_code=str(r["class_code"]),
+                exercise_id=str(r["exercise_id"]),
+                prompt=str(r["prompt"]),
+                reason=str(r["reason"]),
+                generator=str(r["generator"]),
+                created_at=str(r["created_at"]),
+            )
+            for r in rows
+        ]
 
     def attempts(self, learner: Learner, exercise_id: str) -> list[AttemptRow]:
         """This learner's attempts at one exercise, newest first."""

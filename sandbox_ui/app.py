@@ -27,6 +27,7 @@ pages = [
 page = st.navigation(pages)
 with st.sidebar:
     st.markdown("### prompt-sandbox")
+    st.caption(common.answering())
 common.stop_previous_run()  # a new script run means the page's earlier run was interrupted
 common.learner_box()
 if common.current_learner() is not None or page.url_path == "playground":

@@ -66,6 +66,21 @@ def embedder() -> models.Embedder:
     return _embedder(s.embedder, str(s.models_dir))
 
 
+def answering() -> str:
+    return models.answering_line(settings())
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _health(generator: str, models_dir: str) -> tuple[bool | None, str]:
+    return models.model_health(settings())
+
+
+def model_health() -> tuple[bool | None, str]:
+    """Asked of the server at most every 15 s, however many instructors look."""
+    s = settings()
+    return _health(s.generator, str(s.models_dir))
+
+
 def catalog() -> Catalog:
     """Re-read on every run; unchanged files come from a cache, changed ones are parsed again."""
     return load_catalog(settings().exercises_dir)

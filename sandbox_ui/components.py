@@ -8,7 +8,7 @@ from contextlib import closing
 import streamlit as st
 
 from sandbox.config import Settings
-from sandbox.errors import SandboxError
+from sandbox.errors import ModelError, SandboxError
 from sandbox.exercises import Exercise
 from sandbox.grading import (
     CaseFinished,
@@ -169,8 +169,11 @@ def live_run(
     settings: Settings,
     owner: str | None = None,
     stop: threading.Event | None = None,
-) -> Verdict | None:
-    """Grade the prompt while showing each case's answer as it is written; None if the run failed.
+) -> Verdict | ModelError | None:
+    """Grade the prompt while showing each case's answer as it is written.
+
+    Returns the verdict; or the model's error when the model could not answer (the
+    run is then kept as not graded); or None when the run was refused.
 
     Pressing any button (Cancel) stops this script run; closing the events then
     takes the run out of the queue and stops its answers.
@@ -210,6 +213,9 @@ def live_run(
                     with summary.container():
                         verdict_summary(event.verdict)
                     return event.verdict
+    except ModelError as exc:
+        show_error(exc, summary)
+        return exc
     except SandboxError as exc:
         show_error(exc, summary)
     return None

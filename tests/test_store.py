@@ -46,7 +46,11 @@ def test_attempts_survive_a_restart(settings) -> None:
 def test_migrations_run_once(settings) -> None:
     Store(settings.database_path)
     Store(settings.database_path)
-    assert Store(settings.database_path).applied_migrations() == ["001_initial", "002_classes_and_releases"]
+    assert Store(settings.database_path).applied_migrations() == [
+        "001_initial",
+        "002_classes_and_releases",
+        "003_ungraded_runs",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +145,22 @@ def test_a_version_1_database_upgrades_in_place(settings) -> None:
             (verdict.model_dump_json(),),
         )
     upgraded = Store(settings.database_path)
-    assert upgraded.applied_migrations() == ["001_initial", "002_classes_and_releases"]
+    assert upgraded.applied_migrations() == ["001_initial", "002_classes_and_releases", "003_ungraded_runs"]
     ana = upgraded.learner("Ana")
     assert ana.class_code == ""
     assert [a.prompt for a in upgraded.attempts(ana, "echo")] == ["old prompt"]
+
+
+def test_a_run_the_model_did_not_answer_is_kept_but_never_counts(settings) -> None:
+    store = Store(settings.database_path)
+    ana = store.learner("Ana", "B2")
+    store.record_attempt(ana, "{input}", _verdict(settings))
+    store.record_ungraded(ana, "echo", "Say: {input}", "The model server at http://x/v1 is not answering.", "srv")
+    reopened = Store(settings.database_path)
+    progress = reopened.progress(ana)["echo"]
+    assert progress.attempts == 1  # the ungraded run is not an attempt
+    assert len(reopened.attempts(ana, "echo")) == 1
+    [run] = reopened.ungraded_runs("B2")
+    assert (run.learner, run.exercise_id, run.prompt, run.generator) == ("Ana", "echo", "Say: {input}", "srv")
+    assert "not answering" in run.reason
+    assert reopened.ungraded_runs("other class") == []

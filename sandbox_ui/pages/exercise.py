@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sandbox import ladder
-from sandbox.errors import SandboxError
+from sandbox.errors import ModelError, SandboxError
 from sandbox.exercises import TECHNIQUES
 from sandbox.grading import prepare_prompts
 from sandbox_ui import common, components
@@ -91,6 +91,11 @@ with right:
                     stop=common.new_run_stop(),
                 )
                 cancel.empty()
+                if isinstance(verdict, ModelError):
+                    model = common.generator().name
+                    common.store().record_ungraded(learner, exercise.id, prompt or "", str(verdict), model)
+                    st.caption("This run is kept as not graded: it does not count against you.")
+                    verdict = None
                 if verdict is not None and not verdict.cancelled:
                     common.store().record_attempt(learner, prompt or "", verdict)
                     st.session_state[last_key] = verdict.for_learner()

@@ -9,7 +9,7 @@ from sandbox_ui import common, components
 st.title("Practise writing prompts")
 st.markdown(
     "Pick an exercise, write a prompt (an instruction for the AI model), run it, and see how well "
-    "the model's answers match what was asked. Everything runs on this computer."
+    f"the model's answers match what was asked. {common.answering()}"
 )
 
 learner = common.current_learner()

@@ -35,6 +35,14 @@ if not st.session_state.get("instructor"):
         st.error("That passcode is not right.")
     st.stop()
 
+healthy, health_line = common.model_health()
+if healthy is None:
+    st.caption(health_line)
+elif healthy:
+    st.success(health_line, icon=":material/dns:")
+else:
+    st.error(health_line, icon=":material/cloud_off:")
+
 store = common.store()
 catalog = common.catalog()
 exercise_ids = [e.id for e in catalog.in_order()]
@@ -124,6 +132,19 @@ with health_tab:
                     "flags": ", ".join(r["flags"]) or "ok",
                 }
                 for r in saved["exercises"]
+            ],
+            hide_index=True,
+        )
+    ungraded = store.ungraded_runs(chosen_class)
+    st.subheader("Runs the model did not answer")
+    if not ungraded:
+        st.caption("None: every run got an answer.")
+    else:
+        st.caption("Kept, not graded, and not counted as attempts. The newest first.")
+        st.dataframe(
+            [
+                {"when": u.created_at, "learner": u.learner, "exercise": u.exercise_id, "why": u.reason}
+                for u in reversed(ungraded[-50:])
             ],
             hide_index=True,
         )
