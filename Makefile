@@ -1,6 +1,6 @@
 # One task runner; the README uses these targets.
 #   make run    set everything up, then start the app on http://127.0.0.1:8501
-#   make test   set everything up (Chromium included), then run lint and the whole test suite
+#   make test   set everything up (Chromium and PostgreSQL included), then run lint and the whole test suite
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +11,7 @@ MODELS := models/cache/.pulled
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint format browser clean
+.PHONY: setup run test lint format browser postgres clean
 
 setup: $(STAMP) $(MODELS)
 
@@ -37,6 +37,13 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; \
 	fi
 
+# A real PostgreSQL server for the storage tests (they also run on SQLite); Debian's package.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -46,7 +53,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: setup browser lint
+test: setup browser postgres lint
 	$(BIN)/pytest
 
 clean:

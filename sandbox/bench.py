@@ -30,9 +30,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .config import Settings, force_offline
-from .errors import PromptError
+from .errors import ModelError, PromptError
 from .exercises import Exercise
 from .grading import Verdict, case_requests, grade, prepare_prompts
 from .models import GenerationRequest, TransformersGenerator, build_embedder, local_manifest, source_folder
@@ -127,14 +128,22 @@ def requests_for(exercise: Exercise, prompt: str, settings: Settings) -> list[Ge
     return case_requests(exercise, prepare_prompts(exercise, prompt, settings), settings)
 
 
-def generated_tokens(engine: TransformersGenerator, verdict: Verdict, exercise: Exercise, prompt: str) -> int:
+def generated_tokens(engine: Any, verdict: Verdict, exercise: Exercise, prompt: str) -> int:
     prefill = len(prompt) if exercise.edit == "prefill" else 0  # the learner's start is not generated
     return sum(engine.count_tokens(c.output[prefill:]) for c in verdict.cases)
 
 
 def one_learner(
-    exercise: Exercise, service: GenerationService, embedder: object, settings: Settings, runs: int
+    exercise: Exercise,
+    service: GenerationService,
+    embedder: object,
+    settings: Settings,
+    runs: int,
+    counter: Any = None,
+    label: str = "one learner",
 ) -> tuple[Figure, Figure]:
+    """``counter`` counts tokens (the local model's tokenizer; a model server's engine has none)."""
+    counter = counter or service.engine
     prompt = exercise.solution or "{input}"
     grade(exercise, prompt, service, embedder, settings)  # type: ignore[arg-type]  # warm-up
     seconds, rates = [], []
@@ -143,11 +152,11 @@ def one_learner(
         verdict = grade(exercise, prompt, service, embedder, settings)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - started
         seconds.append(elapsed)
-        rates.append(generated_tokens(service.engine, verdict, exercise, prompt) / elapsed)  # type: ignore[arg-type]
+        rates.append(generated_tokens(counter, verdict, exercise, prompt) / elapsed)
     n = len(exercise.cases)
     return (
-        Figure(f"one learner: grade the {n}-case exercise '{exercise.id}'", seconds, "s"),
-        Figure("one learner: generated tokens per second", rates, "tok/s"),
+        Figure(f"{label}: grade the {n}-case exercise '{exercise.id}'", seconds, "s"),
+        Figure(f"{label}: generated tokens per second", rates, "tok/s"),
     )
 
 
@@ -167,7 +176,9 @@ def class_mix(exercises: list[Exercise], learners: int, settings: Settings, seed
     return presses
 
 
-def run_class(presses: list[Press], service: GenerationService, embedder: object, settings: Settings) -> ClassRun:
+def run_class(
+    presses: list[Press], service: GenerationService, embedder: object, settings: Settings, counter: Any = None
+) -> ClassRun:
     start = time.perf_counter() + 0.05
 
     def learner(press: Press) -> None:
@@ -182,12 +193,12 @@ def run_class(presses: list[Press], service: GenerationService, embedder: object
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    engine = service.engine
+    engine = counter or service.engine
     tokens = 0
     outputs: dict[tuple[str, str], list[str]] = {}
     for press in presses:
         assert press.verdict is not None
-        tokens += generated_tokens(engine, press.verdict, press.exercise, press.prompt)  # type: ignore[arg-type]
+        tokens += generated_tokens(engine, press.verdict, press.exercise, press.prompt)
         outputs[(press.exercise.id, press.prompt)] = [c.output for c in press.verdict.cases]
     return ClassRun(wall, [p.latency for p in presses], tokens, outputs)
 
@@ -224,6 +235,51 @@ def llama_cpp_answers(settings: Settings, requests: list[GenerationRequest]) -> 
     return time.perf_counter() - started, tokens
 
 
+def through_server(
+    server: str,
+    exercise: Exercise,
+    presses: list[Press],
+    local: ClassRun,
+    counter: Any,
+    embedder: object,
+    settings: Settings,
+    runs: int,
+    echo: Callable[[str], None],
+) -> list[Figure]:
+    """The same learner and class through a model server, beside the local service's figures."""
+    from .models import ServerManifest, build_generator, get_manifest
+
+    manifest = get_manifest(settings, server, "generator")
+    if not isinstance(manifest, ServerManifest):
+        raise ModelError(f"--server {server}: that manifest is not a model server (format: openai).")
+    service = build_generator(settings.with_overrides(generator=server))
+    label = f"model server '{server}'"
+    figures = list(one_learner(exercise, service, embedder, settings, runs, counter, label))  # type: ignore[arg-type]
+    classes = [run_class(presses, service, embedder, settings, counter) for _ in range(runs)]  # type: ignore[arg-type]
+    figures += [
+        Figure(f"{label}: the class's last verdict after", [c.wall for c in classes], "s"),
+        Figure(f"{label}: verdict latency p95", [percentile(c.latencies, 0.95) for c in classes], "s"),
+        Figure(
+            f"{label}: generated tokens per second, all learners together",
+            [c.tokens / c.wall for c in classes],
+            "tok/s",
+        ),
+    ]
+    for figure in figures:
+        echo(figure.line())
+    ours = [local.tokens / local.wall]
+    echo(
+        f"ratio: class tokens per second, model server / this app's own service = "
+        f"{figures[-1].median / statistics.median(ours):.2f}x"
+    )
+    differ = sum(
+        a != b for key, answers in classes[0].outputs.items() for a, b in zip(answers, local.outputs[key], strict=True)
+    )
+    total = sum(len(answers) for answers in local.outputs.values())
+    echo(f"{label}: {differ} of {total} class answers differ from this app's own model's")
+    return figures
+
+
 def run_bench(
     exercise: Exercise,
     exercises: list[Exercise],
@@ -232,6 +288,7 @@ def run_bench(
     learners: int,
     anchors: bool,
     echo: Callable[[str], None],
+    server: str | None = None,
 ) -> list[Figure]:
     force_offline()
     echo(
@@ -271,6 +328,8 @@ def run_bench(
         figures.append(figure)
         echo(figure.line())
     echo(f"a class: peak memory of the serving process {peak_mb:.0f} MB (max RSS, models included)")
+    if server:
+        figures += through_server(server, exercise, presses, classes[0], engine, embedder, settings, runs, echo)
 
     distinct = {(p.exercise.id, p.prompt): p for p in presses}
     requests: list[GenerationRequest] = []

@@ -319,9 +319,14 @@ def score(exercise: str, case_index: int, output: str, exercises: Path | None, a
     "--learners", type=click.IntRange(1, 200), default=30, show_default=True, help="Learners in the simulated class."
 )
 @click.option("--anchors", is_flag=True, help="Also measure llama.cpp on the same prompts (the `bench` extra).")
+@click.option(
+    "--server", default=None, help="Also run the learner and the class through this model server (a manifest name)."
+)
 @click.option("--exercises", type=click.Path(path_type=Path), default=None, help="Exercises folder.")
 @friendly_errors
-def bench(exercise_ref: str, runs: int, learners: int, anchors: bool, exercises: Path | None) -> None:
+def bench(
+    exercise_ref: str, runs: int, learners: int, anchors: bool, server: str | None, exercises: Path | None
+) -> None:
     """Measure cold start, one learner's verdict and a whole class (medians and ranges)."""
     from .bench import run_bench
     from .exercises import load_catalog
@@ -329,7 +334,7 @@ def bench(exercise_ref: str, runs: int, learners: int, anchors: bool, exercises:
     settings = _settings(exercises)
     catalog = load_catalog(settings.exercises_dir)
     mix = [e for e in catalog.exercises.values() if e.solution]
-    run_bench(_find_exercise(exercise_ref, settings), mix, settings, runs, learners, anchors, click.echo)
+    run_bench(_find_exercise(exercise_ref, settings), mix, settings, runs, learners, anchors, click.echo, server)
 
 
 # --- models ----------------------------------------------------------------------------

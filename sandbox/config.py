@@ -57,9 +57,18 @@ class Settings:
     dtype: str = "float32"
     """Number type of the language model: float32 keeps a learner's answer the same in any batch."""
 
+    database_url: str = ""
+    """A PostgreSQL database (postgresql://user:password@host:5432/name) shared by several app processes;
+    empty keeps progress in a SQLite file in the data folder."""
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "progress.sqlite3"
+
+    @property
+    def database(self) -> str:
+        """Where progress is kept: the PostgreSQL URL if one is set, else the SQLite file."""
+        return self.database_url or str(self.database_path)
 
     @property
     def model_cache_dir(self) -> Path:
@@ -109,5 +118,6 @@ def load_settings() -> Settings:
         host=_env("HOST"),
         instructor_passcode=_env("INSTRUCTOR_PASSCODE"),
         dtype=_env("DTYPE"),
+        database_url=_env("DATABASE_URL"),
         **numbers,
     )

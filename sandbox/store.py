@@ -1,22 +1,23 @@
-"""The progress database (SQLite): learners, every graded attempt, and runs the model did not answer.
+"""The progress database: learners, every graded attempt, and runs the model did not answer.
 
-Schema changes go through numbered migrations recorded in ``migrations``, so a
-classroom's database upgrades in place. Each call opens its own connection, so
-several browser sessions (threads) can write at once; WAL mode and a busy
-timeout make them wait for each other instead of failing.
+A SQLite file by default; a PostgreSQL server when several app processes share
+one (``PROMPT_SANDBOX_DATABASE_URL``). Schema changes go through numbered
+migrations recorded in ``migrations``, so a classroom's database upgrades in
+place, once, even when several app processes start together. Each call opens
+its own connection, so several browser sessions (threads) can write at once.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from .database import Connection, Database, open_database
 from .errors import StoreError
 from .grading import Verdict
 from .prompts import clean_text
@@ -24,25 +25,28 @@ from .prompts import clean_text
 MAX_NAME = 40
 
 
-def _run_script(db: sqlite3.Connection, script: str) -> None:
+def _run_script(db: Connection, script: str) -> None:
     """Run statements one by one (``executescript`` would commit the migration's transaction)."""
     for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
 
 
-def _m001_initial(db: sqlite3.Connection) -> None:
+Migration = Callable[[Connection, Database], None]
+
+
+def _m001_initial(db: Connection, database: Database) -> None:
     _run_script(
         db,
         """
         CREATE TABLE learners (
-            id INTEGER PRIMARY KEY,
+            id {id},
             name TEXT NOT NULL,
             name_key TEXT NOT NULL UNIQUE,
             created_at TEXT NOT NULL
         );
         CREATE TABLE attempts (
-            id INTEGER PRIMARY KEY,
+            id {id},
             learner_id INTEGER NOT NULL REFERENCES learners(id),
             exercise_id TEXT NOT NULL,
             prompt TEXT NOT NULL,
@@ -56,11 +60,11 @@ def _m001_initial(db: sqlite3.Connection) -> None:
             created_at TEXT NOT NULL
         );
         CREATE INDEX attempts_by_learner ON attempts(learner_id, exercise_id, id);
-        """,
+        """.replace("{id}", database.id_column),
     )
 
 
-def _m002_classes_and_releases(db: sqlite3.Connection) -> None:
+def _m002_classes_and_releases(db: Connection, database: Database) -> None:
     _run_script(
         db,
         """
@@ -74,12 +78,12 @@ def _m002_classes_and_releases(db: sqlite3.Connection) -> None:
     )
 
 
-def _m003_ungraded_runs(db: sqlite3.Connection) -> None:
+def _m003_ungraded_runs(db: Connection, database: Database) -> None:
     _run_script(
         db,
         """
         CREATE TABLE ungraded_runs (
-            id INTEGER PRIMARY KEY,
+            id {id},
             learner_id INTEGER NOT NULL REFERENCES learners(id),
             exercise_id TEXT NOT NULL,
             prompt TEXT NOT NULL,
@@ -88,11 +92,11 @@ def _m003_ungraded_runs(db: sqlite3.Connection) -> None:
             created_at TEXT NOT NULL
         );
         CREATE INDEX ungraded_by_learner ON ungraded_runs(learner_id, exercise_id, id)
-        """,
+        """.replace("{id}", database.id_column),
     )
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", _m001_initial),
     ("002_classes_and_releases", _m002_classes_and_releases),
     ("003_ungraded_runs", _m003_ungraded_runs),
@@ -174,60 +178,41 @@ def _now() -> str:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, location: str | Path) -> None:
+        """``location``: the SQLite file, or a ``postgresql://`` URL."""
+        self.database = open_database(location)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
+            self.database.prepare()
+            with self.database.migrating() as db:
                 self._migrate(db)
-        except sqlite3.Error as exc:
+        except self.database.errors as exc:
             raise StoreError(
-                f"Cannot open the progress database {self.path}: {exc}. "
-                "Check that the data folder is writable (set PROMPT_SANDBOX_DATA to move it)."
+                f"Cannot open the progress database {self.database.where}: {str(exc).strip()}. {self.database.advice}"
             ) from exc
         except OSError as exc:
-            raise StoreError(f"Cannot create the data folder {self.path.parent}: {exc.strerror}.") from exc
+            raise StoreError(f"Cannot create the data folder {Path(location).parent}: {exc.strerror}.") from exc
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=30000")
-        try:
-            yield db
-        finally:
-            db.close()
+    @property
+    def where(self) -> str:
+        return self.database.where
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def _connect(self) -> Any:
+        return self.database.connect()
 
-    def _migrate(self, db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            done = {row[0] for row in db.execute("SELECT name FROM migrations")}
-            for name, step in MIGRATIONS:
-                if name not in done:
-                    step(db)
-                    db.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now()))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    def _write(self) -> Any:
+        return self.database.transaction()
+
+    def _migrate(self, db: Connection) -> None:
+        db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {row["name"] for row in db.execute("SELECT name FROM migrations").fetchall()}
+        for name, step in MIGRATIONS:
+            if name not in done:
+                step(db, self.database)
+                db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
 
     def applied_migrations(self) -> list[str]:
         with self._connect() as db:
-            return [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY name")]
+            return [row["name"] for row in db.execute("SELECT name FROM migrations ORDER BY name").fetchall()]
 
     def learner(self, raw_name: str, class_code: str | None = None) -> Learner:
         """The learner with this name (case does not matter), created on first use.
@@ -237,13 +222,13 @@ class Store:
         name = normalise_name(raw_name)
         code = normalise_class_code(class_code) if class_code else None
         with self._write() as db:
+            # two app processes may sign the same new learner in at once: the second insert does nothing
+            db.execute(
+                """INSERT INTO learners (name, name_key, class_code, created_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (name_key) DO NOTHING""",
+                (name, _key(name), code or "", _now()),
+            )
             row = db.execute("SELECT id, name, class_code FROM learners WHERE name_key = ?", (_key(name),)).fetchone()
-            if row is None:
-                cursor = db.execute(
-                    "INSERT INTO learners (name, name_key, class_code, created_at) VALUES (?, ?, ?, ?)",
-                    (name, _key(name), code or "", _now()),
-                )
-                return Learner(int(cursor.lastrowid or 0), name, code or "")
             if code is not None and code != row["class_code"]:
                 db.execute("UPDATE learners SET class_code = ? WHERE id = ?", (code, row["id"]))
                 return Learner(int(row["id"]), str(row["name"]), code)
@@ -261,8 +246,10 @@ class Store:
 
     def class_codes(self) -> list[str]:
         with self._connect() as db:
-            rows = db.execute("SELECT DISTINCT class_code FROM learners WHERE class_code != '' ORDER BY 1").fetchall()
-        return [str(r[0]) for r in rows]
+            rows = db.execute(
+                "SELECT DISTINCT class_code FROM learners WHERE class_code != '' ORDER BY class_code"
+            ).fetchall()
+        return [str(r["class_code"]) for r in rows]
 
     def all_attempts(self, class_code: str | None = None) -> list[AttemptRow]:
         """Every attempt, oldest first, with the learner's name and class."""
@@ -294,20 +281,24 @@ class Store:
         """The instructor shows (or hides again) an exercise's solution to every learner."""
         with self._write() as db:
             if released:
-                db.execute("INSERT OR IGNORE INTO released_solutions VALUES (?, ?)", (exercise_id, _now()))
+                db.execute(
+                    """INSERT INTO released_solutions (exercise_id, released_at) VALUES (?, ?)
+                       ON CONFLICT (exercise_id) DO NOTHING""",
+                    (exercise_id, _now()),
+                )
             else:
                 db.execute("DELETE FROM released_solutions WHERE exercise_id = ?", (exercise_id,))
 
     def released_solutions(self) -> set[str]:
         with self._connect() as db:
-            return {str(r[0]) for r in db.execute("SELECT exercise_id FROM released_solutions")}
+            return {str(r["exercise_id"]) for r in db.execute("SELECT exercise_id FROM released_solutions").fetchall()}
 
     def record_attempt(self, learner: Learner, prompt: str, verdict: Verdict) -> int:
         with self._write() as db:
             cursor = db.execute(
                 """INSERT INTO attempts (learner_id, exercise_id, prompt, passed, score, verdict_json,
                    generator, generator_hash, embedder, embedder_hash, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     learner.id,
                     verdict.exercise,
@@ -322,17 +313,17 @@ class Store:
                     _now(),
                 ),
             )
-            return int(cursor.lastrowid or 0)
+            return int(cursor.fetchall()[0]["id"])
 
     def record_ungraded(self, learner: Learner, exercise_id: str, prompt: str, reason: str, generator: str) -> int:
         """Keep a run the model did not answer; it is not an attempt and changes no score."""
         with self._write() as db:
             cursor = db.execute(
                 """INSERT INTO ungraded_runs (learner_id, exercise_id, prompt, reason, generator, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
                 (learner.id, exercise_id, prompt, reason, generator, _now()),
             )
-            return int(cursor.lastrowid or 0)
+            return int(cursor.fetchall()[0]["id"])
 
     def ungraded_runs(self, class_code: str | None = None) -> list[UngradedRun]:
         """Every run the model did not answer, oldest first (for the instructor)."""

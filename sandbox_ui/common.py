@@ -38,12 +38,12 @@ def show_error(error: Exception, where: st.delta_generator.DeltaGenerator | None
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> Store:
-    return Store(path)  # type: ignore[arg-type]
+def _store(location: str) -> Store:
+    return Store(location)
 
 
 def store() -> Store:
-    return _store(str(settings().database_path))
+    return _store(settings().database)
 
 
 @st.cache_resource(show_spinner=False)

@@ -18,6 +18,9 @@ import pytest
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.models import Embedder, GenerationRequest, Generator, build_embedder, build_generator
 
+from .browsing import CHROMIUM, CHROMIUM_ARGS
+from .servers import ModelServer, PostgresServer
+
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
 
@@ -31,7 +34,15 @@ def private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PROMPT_SANDBOX_DATA", str(data))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    for name in ("EXERCISES", "GENERATOR", "EMBEDDER", "THRESHOLD", "MAX_NEW_TOKENS", "MAX_PROMPT_CHARS"):
+    for name in (
+        "EXERCISES",
+        "GENERATOR",
+        "EMBEDDER",
+        "THRESHOLD",
+        "MAX_NEW_TOKENS",
+        "MAX_PROMPT_CHARS",
+        "DATABASE_URL",
+    ):
         monkeypatch.delenv(f"PROMPT_SANDBOX_{name}", raising=False)
     return data
 
@@ -39,6 +50,39 @@ def private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def settings(private_data: Path) -> Settings:
     return load_settings()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run; CI installs it and sets PROMPT_SANDBOX_TEST_POSTGRES=required."""
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        if os.environ.get("PROMPT_SANDBOX_TEST_POSTGRES") == "required":
+            raise
+        pytest.skip(str(exc))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
+    """A real OpenAI-compatible model server (`transformers serve`) on the default weights, for the whole run."""
+    server = ModelServer(tmp_path_factory.mktemp("model-server"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str | Path:
+    """Where a test's progress goes: the SQLite file, or a fresh database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return settings.database_path
+    url = request.getfixturevalue("postgres").new_database()
+    monkeypatch.setenv("PROMPT_SANDBOX_DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -109,3 +153,24 @@ def write_exercise(tmp_path: Path):
 
 def pytest_report_header() -> str:
     return f"prompt-sandbox tests; HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE')}"
+
+
+# The browser tests' Chromium (Debian's, headless, offline) and one fresh tab per test.
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path: Path):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    yield tab
+    tab.screenshot(path=str(tmp_path / "last-page.png"))
+    context.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -13,6 +16,19 @@ from pathlib import Path
 
 from sandbox.config import load_settings
 from sandbox.models import ensure_ready, local_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def models_folder_with(tmp_path: Path, manifest: str, name: str = "class-server") -> Path:
+    """A models folder: the default manifests (their prepared weights shared) plus one more manifest."""
+    models = tmp_path / "models"
+    models.mkdir()
+    for path in (ROOT / "models").glob("*.yaml"):
+        shutil.copy(path, models)
+    (models / "cache").symlink_to(ROOT / "models" / "cache")
+    (models / f"{name}.yaml").write_text(manifest, encoding="utf-8")
+    return models
 
 
 def free_port() -> int:
@@ -111,3 +127,52 @@ class SilentServer:
         self.socket.close()
         for client in self.clients:
             client.close()
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on loopback (Debian's package), with a fresh database per test.
+
+    Started with ``pg_ctl``; ``stop`` shuts it down and removes its files.
+    """
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+        if not found:
+            raise FileNotFoundError("PostgreSQL is not installed (apt-get install -y postgresql)")
+        self.bin = found[-1].parent
+        self.root = Path(tempfile.mkdtemp(prefix="sandbox-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.count = 0
+        self._as_postgres = os.geteuid() == 0  # initdb refuses to run as root
+        if self._as_postgres:
+            shutil.chown(self.root, "postgres", "postgres")
+            self.root.chmod(0o755)
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self._as_postgres else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"
+        )
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        import psycopg
+
+        self.count += 1
+        name = f"sandbox_{self.count}"
+        with psycopg.connect(self.url(), autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,7 @@ from sandbox.models import (
 from sandbox.service import BusyError
 from sandbox.store import Store
 
-from .servers import ModelServer, SilentServer, free_port
+from .servers import ModelServer, SilentServer, free_port, models_folder_with
 
 pytestmark = pytest.mark.slow
 
@@ -43,23 +44,9 @@ EXERCISES = ROOT / "exercises"
 LONG = GenerationRequest("Write a long story about a lighthouse keeper, many paragraphs.", max_new_tokens=200)
 
 
-@pytest.fixture(scope="module")
-def model_server(tmp_path_factory) -> ModelServer:
-    server = ModelServer(tmp_path_factory.mktemp("model-server"))
-    server.start()
-    yield server
-    server.stop()
-
-
 def use_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, manifest: str) -> ServerManifest:
     """A models folder with the default manifests plus a server manifest, chosen as the generator."""
-    models = tmp_path / "models"
-    models.mkdir()
-    for path in (ROOT / "models").glob("*.yaml"):
-        shutil.copy(path, models)
-    (models / "cache").symlink_to(ROOT / "models" / "cache")
-    (models / "class-server.yaml").write_text(manifest, encoding="utf-8")
-    monkeypatch.setenv("PROMPT_SANDBOX_MODELS", str(models))
+    monkeypatch.setenv("PROMPT_SANDBOX_MODELS", str(models_folder_with(tmp_path, manifest)))
     monkeypatch.setenv("PROMPT_SANDBOX_GENERATOR", "class-server")
     found = get_manifest(load_settings(), "class-server", "generator")
     assert isinstance(found, ServerManifest)
@@ -219,3 +206,27 @@ def test_check_solve_runs_against_the_server_and_records_its_name(model_server, 
     assert payload["generator"] == "class-server", result.stderr
     [report] = payload["exercises"]
     assert report["solution_passed"] is True and report["flags"] == []
+
+
+def test_bench_measures_the_server_beside_the_local_service(model_server, tmp_path, monkeypatch) -> None:
+    use_server(tmp_path, monkeypatch, model_server.manifest())
+    monkeypatch.delenv("PROMPT_SANDBOX_GENERATOR")  # the bench's own figures are the local model's
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", "bench", "--runs", "1", "--learners", "3", "--server", "class-server"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert any(
+        line.startswith("model server 'class-server': grade the 3-case exercise 'order-number'") for line in lines
+    )
+    assert any(line.startswith("model server 'class-server': verdict latency p95") for line in lines)
+    ratio = next(line for line in lines if line.startswith("ratio: class tokens per second, model server /"))
+    assert float(ratio.rsplit("= ", 1)[1].rstrip("x")) > 0
+    assert any(
+        re.fullmatch(r"model server 'class-server': \d+ of \d+ class answers differ from this app's own model's", line)
+        for line in lines
+    )

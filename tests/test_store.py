@@ -1,13 +1,17 @@
-"""The progress database: a real SQLite file that survives restarts and concurrent learners."""
+"""The progress database, on a real SQLite file and on a real PostgreSQL server: restarts, concurrent learners."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from sandbox.database import SQLiteDatabase
 from sandbox.errors import StoreError
 from sandbox.exercises import Exercise
 from sandbox.grading import grade
@@ -24,14 +28,14 @@ def _verdict(settings, reply: str = "hello world"):
     return grade(EXERCISE, "Repeat: {input}", FakeGenerator([reply]), FakeEmbedder(), settings)
 
 
-def test_attempts_survive_a_restart(settings) -> None:
-    store = Store(settings.database_path)
+def test_attempts_survive_a_restart(settings, database) -> None:
+    store = Store(database)
     ana = store.learner("Ana")
     store.record_attempt(ana, "Repeat: {input}", _verdict(settings, "goodbye"))
     store.record_attempt(ana, "Say exactly: {input}", _verdict(settings))
-    assert settings.database_path.is_file()
+    assert str(database).startswith("postgresql://") or settings.database_path.is_file()
 
-    reopened = Store(settings.database_path)  # as after a server restart
+    reopened = Store(database)  # as after a server restart
     again = reopened.learner("  ana ")  # case and spacing do not make a new learner
     assert again == ana
     attempts = reopened.attempts(again, "echo")
@@ -43,10 +47,10 @@ def test_attempts_survive_a_restart(settings) -> None:
     assert progress.status == "passed"
 
 
-def test_migrations_run_once(settings) -> None:
-    Store(settings.database_path)
-    Store(settings.database_path)
-    assert Store(settings.database_path).applied_migrations() == [
+def test_migrations_run_once(settings, database) -> None:
+    Store(database)
+    Store(database)
+    assert Store(database).applied_migrations() == [
         "001_initial",
         "002_classes_and_releases",
         "003_ungraded_runs",
@@ -57,26 +61,26 @@ def test_migrations_run_once(settings) -> None:
     ("name", "words"),
     [("", "type your name"), ("   ", "type your name"), ("x" * 41, "at most 40"), ("\x00\x07", "type your name")],
 )
-def test_bad_names_get_advice(settings, name: str, words: str) -> None:
+def test_bad_names_get_advice(settings, database, name: str, words: str) -> None:
     with pytest.raises(StoreError, match=words):
-        Store(settings.database_path).learner(name)
+        Store(database).learner(name)
 
 
-def test_unicode_names_are_kept(settings) -> None:
-    store = Store(settings.database_path)
+def test_unicode_names_are_kept(settings, database) -> None:
+    store = Store(database)
     learner = store.learner("Zoë 山田 🌱")
     assert learner.name == "Zoë 山田 🌱"
     assert store.learner("ZOË 山田 🌱").id == learner.id
 
 
-def test_two_learners_submitting_at_once_lose_nothing(settings) -> None:
-    store = Store(settings.database_path)
+def test_two_learners_submitting_at_once_lose_nothing(settings, database) -> None:
+    store = Store(database)
     verdict = _verdict(settings)
     errors: list[BaseException] = []
 
     def learner_run(name: str) -> None:
         try:
-            mine = Store(settings.database_path)
+            mine = Store(database)
             me = mine.learner(name)
             for i in range(20):
                 mine.record_attempt(me, f"{name} attempt {i}", verdict)
@@ -109,8 +113,8 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     assert sqlite3.sqlite_version
 
 
-def test_class_codes_and_released_solutions(settings) -> None:
-    store = Store(settings.database_path)
+def test_class_codes_and_released_solutions(settings, database) -> None:
+    store = Store(database)
     ana = store.learner("Ana", "  b-12 ")
     assert ana.class_code == "B-12"
     assert store.learner("ana").class_code == "B-12", "signing in again without a code keeps the class"
@@ -137,7 +141,7 @@ def test_a_version_1_database_upgrades_in_place(settings) -> None:
     verdict = _verdict(settings)
     with sqlite3.connect(settings.database_path) as db:
         db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        _m001_initial(db)
+        _m001_initial(db, SQLiteDatabase(settings.database_path))
         db.execute("INSERT INTO migrations VALUES ('001_initial', '2026-01-01')")
         db.execute("INSERT INTO learners VALUES (1, 'Ana', 'ana', '2026-01-01')")
         db.execute(
@@ -151,12 +155,12 @@ def test_a_version_1_database_upgrades_in_place(settings) -> None:
     assert [a.prompt for a in upgraded.attempts(ana, "echo")] == ["old prompt"]
 
 
-def test_a_run_the_model_did_not_answer_is_kept_but_never_counts(settings) -> None:
-    store = Store(settings.database_path)
+def test_a_run_the_model_did_not_answer_is_kept_but_never_counts(settings, database) -> None:
+    store = Store(database)
     ana = store.learner("Ana", "B2")
     store.record_attempt(ana, "{input}", _verdict(settings))
     store.record_ungraded(ana, "echo", "Say: {input}", "The model server at http://x/v1 is not answering.", "srv")
-    reopened = Store(settings.database_path)
+    reopened = Store(database)
     progress = reopened.progress(ana)["echo"]
     assert progress.attempts == 1  # the ungraded run is not an attempt
     assert len(reopened.attempts(ana, "echo")) == 1
@@ -164,3 +168,31 @@ def test_a_run_the_model_did_not_answer_is_kept_but_never_counts(settings) -> No
     assert (run.learner, run.exercise_id, run.prompt, run.generator) == ("Ana", "echo", "Say: {input}", "srv")
     assert "not answering" in run.reason
     assert reopened.ungraded_runs("other class") == []
+
+
+def test_app_processes_starting_together_migrate_once(database) -> None:
+    """Four processes open a new database at the same moment: each migration runs once and nobody fails."""
+    script = "import sys; from sandbox.store import Store; Store(sys.argv[1]).learner('Ana'); print('ok')"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(database)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
+        for _ in range(4)
+    ]
+    results = [process.communicate(timeout=120) for process in starts]
+    assert [process.returncode for process in starts] == [0, 0, 0, 0], [err.decode()[-500:] for _, err in results]
+    store = Store(database)
+    assert store.applied_migrations() == ["001_initial", "002_classes_and_releases", "003_ungraded_runs"]
+    assert [learner.name for learner in store.learners()] == ["Ana"]
+
+
+def test_a_postgresql_server_that_is_not_running_is_a_clear_error() -> None:
+    pytest.importorskip("psycopg")
+    url = "postgresql://sandbox:secret@127.0.0.1:9/progress"
+    with pytest.raises(StoreError) as caught:
+        Store(url)
+    message = str(caught.value)
+    assert "Cannot open the progress database postgresql://sandbox@127.0.0.1:9/progress" in message
+    assert "secret" not in message  # the password never reaches a page or a log
+    assert "PROMPT_SANDBOX_DATABASE_URL is running" in message
