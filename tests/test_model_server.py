@@ -6,6 +6,7 @@ loopback socket that never answers; a dead one is a port nobody listens on.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from sandbox.models import (
     Piece,
     ServerManifest,
     answering_line,
+    build_embedder,
     build_generator,
     get_manifest,
     model_health,
@@ -230,3 +232,51 @@ def test_bench_measures_the_server_beside_the_local_service(model_server, tmp_pa
         re.fullmatch(r"model server 'class-server': \d+ of \d+ class answers differ from this app's own model's", line)
         for line in lines
     )
+
+
+class EmbeddingsHandler(http.server.BaseHTTPRequestHandler):
+    """/v1/embeddings over real HTTP, with vectors from the real MiniLM (scaled and out of order, as servers may)."""
+
+    embedder = None
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body["model"] != "minilm":
+            self.send_response(404)
+            payload = {"error": {"message": f"model '{body['model']}' not found"}}
+        else:
+            vectors = self.embedder.embed(body["input"])
+            data = [{"index": i, "embedding": [3 * x for x in v]} for i, v in enumerate(vectors)][::-1]
+            self.send_response(200)
+            payload = {"object": "list", "data": data}
+        raw = json.dumps(payload).encode()
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_embedder_on_a_server_scores_like_the_local_one(tmp_path, monkeypatch, real_embedder) -> None:
+    """No OpenAI-compatible embeddings server installs here without compiling, so a loopback one serves MiniLM."""
+    EmbeddingsHandler.embedder = real_embedder
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EmbeddingsHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+        manifest = f"name: minilm-server\nrole: embedder\nformat: openai\nserver:\n  base_url: {url}\n  model: minilm\n"
+        models = models_folder_with(tmp_path, manifest, name="minilm-server")
+        (models / "wrong.yaml").write_text(
+            manifest.replace("minilm-server", "wrong").replace("model: minilm", "model: nope")
+        )
+        monkeypatch.setenv("PROMPT_SANDBOX_MODELS", str(models))
+        remote = build_embedder(load_settings().with_overrides(embedder="minilm-server"))
+        texts = ["The parcel arrived late.", "", "Thank you for your order!"]
+        for ours, theirs in zip(remote.embed(texts), real_embedder.embed([t or " " for t in texts]), strict=True):
+            assert max(abs(a - b) for a, b in zip(ours, theirs, strict=True)) < 1e-6
+        with pytest.raises(ServerError, match="does not serve a model named 'nope'"):
+            build_embedder(load_settings().with_overrides(embedder="wrong")).embed(["hi"])
+    finally:
+        httpd.shutdown()
