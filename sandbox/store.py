@@ -257,11 +257,15 @@ class Store:
             return self._attempt_rows("WHERE l.class_code = ?", (class_code,))
         return self._attempt_rows("", ())
 
-    def _attempt_rows(self, where: str, params: tuple[object, ...]) -> list[AttemptRow]:
-        query = f"""SELECT a.*, l.name AS learner, l.class_code FROM attempts a
-                    JOIN learners l ON l.id = a.learner_id {where} ORDER BY a.id"""
+    def _with_learner(self, table: str, where: str, params: tuple[object, ...]) -> list[Any]:
+        """Rows of ``table`` (alias ``t``), oldest first, each with its learner's name and class."""
+        query = f"""SELECT t.*, l.name AS learner, l.class_code FROM {table} t
+                    JOIN learners l ON l.id = t.learner_id {where} ORDER BY t.id"""
         with self._connect() as db:
-            rows = db.execute(query, params).fetchall()
+            return list(db.execute(query, params).fetchall())
+
+    def _attempt_rows(self, where: str, params: tuple[object, ...]) -> list[AttemptRow]:
+        rows = self._with_learner("attempts", where, params)
         return [
             AttemptRow(
                 id=int(r["id"]),
@@ -328,10 +332,7 @@ class Store:
     def ungraded_runs(self, class_code: str | None = None) -> list[UngradedRun]:
         """Every run the model did not answer, oldest first (for the instructor)."""
         where, params = ("WHERE l.class_code = ?", (class_code,)) if class_code else ("", ())
-        query = f"""SELECT u.*, l.name AS learner, l.class_code FROM ungraded_runs u
-                    JOIN learners l ON l.id = u.learner_id {where} ORDER BY u.id"""
-        with self._connect() as db:
-            rows = db.execute(query, params).fetchall()
+        rows = self._with_learner("ungraded_runs", where, params)
         return [
             UngradedRun(
                 id=int(r["id"]),
@@ -348,7 +349,7 @@ class Store:
 
     def attempts(self, learner: Learner, exercise_id: str) -> list[AttemptRow]:
         """This learner's attempts at one exercise, newest first."""
-        rows = self._attempt_rows("WHERE a.learner_id = ? AND a.exercise_id = ?", (learner.id, exercise_id))
+        rows = self._attempt_rows("WHERE t.learner_id = ? AND t.exercise_id = ?", (learner.id, exercise_id))
         return rows[::-1]
 
     def progress(self, learner: Learner) -> dict[str, Progress]:
