@@ -66,8 +66,15 @@ def embedder() -> models.Embedder:
     return _embedder(s.embedder, str(s.models_dir))
 
 
-def answering() -> str:
+@st.cache_data(ttl=60, show_spinner=False)
+def _answering(generator: str, models_dir: str) -> str:
     return models.answering_line(settings())
+
+
+def answering() -> str:
+    """Which model answers, read from its manifest at most once a minute (it shows on every page)."""
+    s = settings()
+    return _answering(s.generator, str(s.models_dir))
 
 
 @st.cache_data(ttl=15, show_spinner=False)
