@@ -240,13 +240,18 @@ def through_server(
     exercise: Exercise,
     presses: list[Press],
     local: ClassRun,
+    local_rate: float,
     counter: Any,
     embedder: object,
     settings: Settings,
     runs: int,
     echo: Callable[[str], None],
 ) -> list[Figure]:
-    """The same learner and class through a model server, beside the local service's figures."""
+    """The same learner and class through a model server, beside the local service's figures.
+
+    ``local`` is a class run of the local service (its answers are compared), ``local_rate``
+    the median of its class throughput over the runs, as the server's figure is.
+    """
     from .models import ServerManifest, build_generator, get_manifest
 
     manifest = get_manifest(settings, server, "generator")
@@ -267,10 +272,9 @@ def through_server(
     ]
     for figure in figures:
         echo(figure.line())
-    ours = [local.tokens / local.wall]
     echo(
         f"ratio: class tokens per second, model server / this app's own service = "
-        f"{figures[-1].median / statistics.median(ours):.2f}x"
+        f"{figures[-1].median / local_rate:.2f}x"
     )
     differ = sum(
         a != b for key, answers in classes[0].outputs.items() for a, b in zip(answers, local.outputs[key], strict=True)
@@ -329,7 +333,10 @@ def run_bench(
         echo(figure.line())
     echo(f"a class: peak memory of the serving process {peak_mb:.0f} MB (max RSS, models included)")
     if server:
-        figures += through_server(server, exercise, presses, classes[0], engine, embedder, settings, runs, echo)
+        local_rate = statistics.median(class_rate)
+        figures += through_server(
+            server, exercise, presses, classes[0], local_rate, engine, embedder, settings, runs, echo
+        )
 
     distinct = {(p.exercise.id, p.prompt): p for p in presses}
     requests: list[GenerationRequest] = []
