@@ -55,7 +55,9 @@ class Settings:
     batch_window_ms: int = 50
     """How long the first waiting request waits for others to join its batch."""
     dtype: str = "float32"
-    """Number type of the language model: float32 keeps a learner's answer the same in any batch."""
+    """Number type of the language model: float32 (the shipped exercises are calibrated on it) or bfloat16.
+
+    Either way a learner's answer is the same in any batch (sandbox/decoding.py)."""
 
     database_url: str = ""
     """A PostgreSQL database (postgresql://user:password@host:5432/name) shared by several app processes;

@@ -452,6 +452,8 @@ class TransformersGenerator(Generator):
         self._model: Any = None
         self._tokenizer: Any = None
         self._prefixes: dict[tuple[int, ...], Any] = {}
+        self._floors: dict[int, int] = {}  # batch capacity -> fewest rows per linear layer (decoding.fewest_rows)
+        self._folder = Path()  # the prepared weights, once loaded
 
     @property
     def loaded(self) -> bool:
@@ -479,7 +481,10 @@ class TransformersGenerator(Generator):
             if not getattr(tokenizer, "chat_template", None):
                 raise ModelError(f"The model '{self.name}' has no chat template; choose an instruction-tuned model.")
             model.eval()
-            self._tokenizer, self._model = tokenizer, model
+            from . import decoding
+
+            decoding.pack(model, self.settings.batch_size)
+            self._tokenizer, self._model, self._folder = tokenizer, model, folder
 
     def count_tokens(self, text: str) -> int:
         self.load()
@@ -633,24 +638,28 @@ class TransformersGenerator(Generator):
         Before every step ``admit(room)`` hands over up to ``room`` new jobs (at most
         ``capacity`` rows run at once); each submission's prompts are read (prefilled)
         together, on their own (:meth:`_prefill`), and their rows join the running
-        batch, whose key/value cache is left-padded to a common length. A row leaves
-        as soon as its answer ends, so a short answer never waits for a long one.
-        Returns when no row is left and ``admit`` gives nothing. Padded positions are
-        masked, and in float32 a submission's answers are the same whatever else runs.
+        batch. A row leaves as soon as its answer ends, so a short answer never waits
+        for a long one. Returns when no row is left and ``admit`` gives nothing.
+        Llama-family models decode in :mod:`sandbox.decoding`, where a row's answer is
+        the same whatever else runs, in float32 and bfloat16 alike; other models keep
+        a left-padded cache with the padding masked (the same answers in float32).
         """
         self.load()
         import torch
 
-        model = self._model
+        from . import decoding
+
         eos_ids, _ = self._special_ids()
         rows: list[_Row] = []
-        cache: Any = None
-        mask: Any = None  # (rows, cached length): 1 where a real token sits
+        batch: _PaddedBatch | decoding.RowCache = _PaddedBatch()
+        if decoding.supports(self._model):
+            if capacity not in self._floors:
+                self._floors[capacity] = decoding.remembered_fewest_rows(self._model, capacity, self._folder)
+            batch = decoding.RowCache(self._model, self._floors[capacity])
         last: Any = None  # (rows,): the token each row feeds next
         with self._run_lock, torch.inference_mode():
             while True:
                 new = list(admit(capacity - len(rows)))
-                joining = []
                 for group in _groups(new):  # a submission's prompts are read together, each group alone
                     group_cache, group_mask, first = self._prefill(group)
                     group_rows = [_Row(job, self._tokenizer, eos_ids) for job in group]
@@ -659,33 +668,21 @@ class TransformersGenerator(Generator):
                     keep = [not row.closed for row in group_rows]
                     group_cache, group_mask, first = _select(group_cache, group_mask, first, keep)
                     if any(keep):
-                        kept = [row for row, k in zip(group_rows, keep, strict=True) if k]
-                        joining.append((kept, group_cache, group_mask, first))
-                if joining:
-                    parts = ([(cache, mask)] if rows else []) + [(c, m) for _, c, m, _ in joining]
-                    cache, mask = _stack(parts)
-                    last = torch.cat(([last] if rows else []) + [first for *_, first in joining])
-                    rows.extend(row for kept, *_ in joining for row in kept)
+                        batch.join(group_cache, group_mask)
+                        last = first if not rows else torch.cat([last, first])
+                        rows.extend(row for row, k in zip(group_rows, keep, strict=True) if k)
                 if not rows:
                     if new:
                         continue  # every new row ended at once; ask for more
                     return
-                positions = mask.sum(dim=1, keepdim=True)
-                mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
-                out = model(
-                    input_ids=last[:, None],
-                    attention_mask=mask,
-                    position_ids=positions,
-                    cache=cache,
-                    use_cache=True,
-                )
-                last = out.logits[:, -1, :].argmax(dim=-1)
+                last = batch.step(self._model, last)
                 for row, token in zip(rows, last.tolist(), strict=True):
                     row.add(token)
                 keep = [not row.closed for row in rows]
                 if not all(keep):
-                    cache, mask, last = _select(cache, mask, last, keep)
-                    rows = [row for row, k in zip(rows, keep, strict=True) if k]
+                    order = batch.keep(keep)
+                    last = last[torch.tensor(order, dtype=torch.long)]
+                    rows = [rows[i] for i in order]
 
     def _prefill(self, jobs: Sequence[BatchJob]) -> tuple[Any, Any, Any]:
         """Read one submission's prompts; returns their cache, mask and each row's first answer token.
@@ -784,6 +781,40 @@ class _Row:
         self.closed = True
         self._send(self.tokenizer.decode(self.tokens, skip_special_tokens=True))
         self.job.finish()
+
+
+class _PaddedBatch:
+    """A running batch on transformers' own forward: one DynamicCache, left-padded to a common length."""
+
+    def __init__(self) -> None:
+        self.cache: Any = None
+        self.mask: Any = None  # (rows, cached length): 1 where a real token sits
+
+    def join(self, cache: Any, mask: Any) -> None:
+        parts = ([(self.cache, self.mask)] if self.cache is not None else []) + [(cache, mask)]
+        self.cache, self.mask = _stack(parts)
+
+    def keep(self, keep: list[bool]) -> list[int]:
+        """Drop the rows not marked in ``keep``; returns the old numbers of the rows left."""
+        if not any(keep):
+            self.cache = self.mask = None
+            return []
+        self.cache, self.mask, _ = _select(self.cache, self.mask, self.mask[:, 0], keep)
+        return [i for i, k in enumerate(keep) if k]
+
+    def step(self, model: Any, tokens: Any) -> Any:
+        import torch
+
+        positions = self.mask.sum(dim=1, keepdim=True)
+        self.mask = torch.cat([self.mask, torch.ones_like(self.mask[:, :1])], dim=1)
+        out = model(
+            input_ids=tokens[:, None],
+            attention_mask=self.mask,
+            position_ids=positions,
+            cache=self.cache,
+            use_cache=True,
+        )
+        return out.logits[:, -1, :].argmax(dim=-1)
 
 
 def _groups(jobs: Sequence[BatchJob]) -> list[list[BatchJob]]:

@@ -82,28 +82,6 @@ def shipped_requests(settings) -> list[GenerationRequest]:
 
 
 @pytest.mark.slow
-def test_an_answer_in_a_full_batch_equals_the_answer_alone(real_generator, settings) -> None:
-    engine = real_generator.engine
-    requests = shipped_requests(settings)
-    alone = [engine.generate(r) for r in requests]
-    service = GenerationService(engine, batch_size=32, window_s=0.5)
-    together: list[str | None] = [None] * len(requests)
-
-    def learner(i: int) -> None:
-        together[i] = service.generate(requests[i])
-
-    threads = [threading.Thread(target=learner, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert max(service.batches) > 1, "the requests were not batched"
-    assert all(alone), "the model gave an empty answer"
-    differ = [i for i in range(len(requests)) if together[i] != alone[i]]
-    assert differ == [], f"{len(differ)} of {len(requests)} answers changed inside a batch"
-
-
-@pytest.mark.slow
 def test_a_graded_run_is_one_batch_and_streams_case_by_case(real_generator, real_embedder, settings) -> None:
     engine = real_generator.engine
     exercise = load_catalog(EXERCISES).find("order-number")
