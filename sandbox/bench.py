@@ -349,15 +349,15 @@ def run_bench(
         by_itself.extend(c.output for c in verdict.cases)
     differ = sum(b != a for b, a in zip(batched, by_itself, strict=True))
     echo(f"fairness: {differ} of {len(requests)} answers differ between running alone and inside the class's batches")
-    alone, naive_seconds, naive_tokens = naive_answers(engine, requests)
+    alone, _, _ = naive_answers(engine, requests)
     plain = sum(b != r.prefill + a for b, a, r in zip(batched, alone, requests, strict=True))
     echo(
         f"plain path: {plain} of {len(requests)} answers differ from one plain `generate` call per case "
         "(the app reads a run's shared start once and decodes in its own, batch-proof arithmetic)"
     )
-    if settings.dtype != "float32":  # the naive path is the plain one: float32, one request at a time
-        engine = build_engine(settings.with_overrides(dtype="float32"))
-        _, naive_seconds, naive_tokens = naive_answers(engine, requests)
+    # the naive path is plain transformers: float32, its own linear layers, one request at a time
+    naive = build_engine(settings.with_overrides(dtype="float32"), packed=False)
+    _, naive_seconds, naive_tokens = naive_answers(naive, requests)
     naive_rate = naive_tokens / naive_seconds
     echo(
         f"naive path (transformers, float32, one request at a time): {naive_rate:.1f} tok/s over {len(requests)} requests"

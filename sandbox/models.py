@@ -441,8 +441,10 @@ class Embedder(ABC):
 class TransformersGenerator(Generator):
     """A causal LM with a chat template, run by transformers + torch on the CPU, one answer at a time."""
 
-    def __init__(self, manifest: ModelManifest, settings: Settings, progress: Any = None) -> None:
+    def __init__(self, manifest: ModelManifest, settings: Settings, progress: Any = None, packed: bool = True) -> None:
         self.manifest = manifest
+        self.packed = packed
+        """Lay the linear layers out for oneDNN at load (decoding.pack); False keeps plain transformers."""
         self.settings = settings
         self.name = manifest.name
         self.fingerprint = manifest.fingerprint
@@ -483,7 +485,8 @@ class TransformersGenerator(Generator):
             model.eval()
             from . import decoding
 
-            decoding.pack(model, self.settings.batch_size)
+            if self.packed:
+                decoding.pack(model, self.settings.batch_size)
             self._tokenizer, self._model, self._folder = tokenizer, model, folder
 
     def count_tokens(self, text: str) -> int:
@@ -856,8 +859,11 @@ def _stack(parts: list[tuple[Any, Any]]) -> tuple[Any, Any]:
     return cache, torch.cat([pad(mask, (e, 0)) for (_, mask), e in zip(parts, extra, strict=True)])
 
 
-def build_engine(settings: Settings, progress: Any = None) -> TransformersGenerator:
-    """The configured local language model itself, answering one request per call unless given a batch."""
+def build_engine(settings: Settings, progress: Any = None, packed: bool = True) -> TransformersGenerator:
+    """The configured local language model itself, answering one request per call unless given a batch.
+
+    ``packed=False`` keeps transformers' own linear layers (the bench's naive path).
+    """
     manifest = local_manifest(settings, settings.generator, "generator")
     if manifest.format == "sentence-transformers":
         raise ModelError(f"{manifest.manifest_path}: a generator must be format gguf or transformers.")
@@ -866,7 +872,7 @@ def build_engine(settings: Settings, progress: Any = None) -> TransformersGenera
             f"PROMPT_SANDBOX_DTYPE={settings.dtype!r} is not a number type the app can run; "
             f"use one of {', '.join(DTYPES)}."
         )
-    return TransformersGenerator(manifest, settings, progress)
+    return TransformersGenerator(manifest, settings, progress, packed)
 
 
 def build_generator(settings: Settings, progress: Any = None) -> Generator:

@@ -21,7 +21,9 @@ from .conftest import FakeEmbedder, FakeGenerator
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "sandbox_ui" / "app.py")
-SOLUTION = "Classify the sentiment of this review as positive or negative. Answer with one word.\n\nReview: {input}"
+SOLUTION = (
+    "Classify the sentiment of this customer review as positive or negative. Answer with one word.\n\nReview: {input}"
+)
 
 
 @pytest.fixture
@@ -110,7 +112,9 @@ def test_hidden_case_outputs_never_reach_the_page(fakes) -> None:
     assert "Not yet: 2 of 4 cases passed (hidden cases: 0 of 2 passed)." in page
     assert "SECRET" not in page
     assert "The jacket fell apart" not in page, "hidden inputs stay hidden"
-    assert "Classify the sentiment of this review" not in page.replace(SOLUTION, ""), "no solution before a pass"
+    assert "Classify the sentiment of this customer review" not in page.replace(SOLUTION, ""), (
+        "no solution before a pass"
+    )
 
 
 def test_a_prompt_with_an_unknown_placeholder_is_explained(fakes) -> None:

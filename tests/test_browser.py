@@ -15,7 +15,9 @@ from playwright.sync_api import expect
 from .browsing import Server, needs_chromium, open_exercise, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = "Classify the sentiment of this review as positive or negative. Answer with one word.\n\nReview: {input}"
+SOLUTION = (
+    "Classify the sentiment of this customer review as positive or negative. Answer with one word.\n\nReview: {input}"
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = "Classify the sentiment of this review as positive or negative. Answer with one word.\n\nReview: {input}"
+SOLUTION = (
+    "Classify the sentiment of this customer review as positive or negative. Answer with one word.\n\nReview: {input}"
+)
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -120,7 +122,7 @@ def test_bench_prints_medians_ranges_the_class_and_fairness() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(
-        "prompt-sandbox bench: generator smollm2-135m-instruct (float32), embedder all-minilm-l6-v2"
+        "prompt-sandbox bench: generator smollm2-135m-instruct (bfloat16), embedder all-minilm-l6-v2"
     )
     assert lines[1].startswith("cold start: process start to both models ready: median ")
     assert lines[2].startswith("cold start: process start to first verdict: median ")

@@ -17,7 +17,9 @@ from .servers import models_folder_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 
-SOLUTION = "Classify the sentiment of this review as positive or negative. Answer with one word.\n\nReview: {input}"
+SOLUTION = (
+    "Classify the sentiment of this customer review as positive or negative. Answer with one word.\n\nReview: {input}"
+)
 
 
 def new_tab(browser):

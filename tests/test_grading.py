@@ -27,7 +27,9 @@ SENTIMENT = Exercise.model_validate(
         "max_new_tokens": 16,
     }
 )
-GOOD_PROMPT = "Classify the sentiment of this review as positive or negative. Answer with one word.\n\nReview: {input}"
+GOOD_PROMPT = (
+    "Classify the sentiment of this customer review as positive or negative. Answer with one word.\n\nReview: {input}"
+)
 
 
 @pytest.mark.slow

@@ -30,6 +30,7 @@ from sandbox.models import (
     ServerManifest,
     answering_line,
     build_embedder,
+    build_engine,
     build_generator,
     get_manifest,
     model_health,
@@ -76,7 +77,9 @@ def test_a_graded_run_through_the_server_passes_and_is_the_same_every_time(
     )
 
 
-def test_the_server_answers_as_the_app_s_own_model_does(model_server, tmp_path, monkeypatch, real_generator) -> None:
+def test_the_server_answers_as_the_same_weights_do_here(model_server, tmp_path, monkeypatch) -> None:
+    """The server runs the app's own prepared weights in float32 through transformers: the same answers here."""
+    engine = build_engine(load_settings().with_overrides(dtype="float32"))
     manifest = use_server(tmp_path, monkeypatch, model_server.manifest())
     requests = [
         GenerationRequest("Name three colors."),
@@ -84,7 +87,7 @@ def test_the_server_answers_as_the_app_s_own_model_does(model_server, tmp_path, 
         GenerationRequest("What is 2 + 2?", max_new_tokens=12),
     ]
     for request in requests:
-        assert "".join(stream_chat(manifest, request, lambda: False)) == real_generator.generate(request)
+        assert "".join(stream_chat(manifest, request, lambda: False)) == engine.generate(request)
 
 
 def test_answers_stream_in_pieces_and_cancel_stops_them(model_server, tmp_path, monkeypatch) -> None:
