@@ -13,8 +13,9 @@ closed here:
 - batch size in the matrix products: oneDNN and MKL choose kernels, and the
   order they add in, by the number of rows. The linear layers are packed once
   for oneDNN (:func:`pack`, also 2-3x faster for a few rows), the sizes that
-  change a row's result are measured once per process (:func:`fewest_rows`),
-  and every step gives the layers at least that many rows;
+  change a row's result are measured once per machine and kept beside the
+  prepared weights (:func:`remembered_fewest_rows`), and every step gives the
+  layers at least that many rows;
 - reading the prompts (prefill) stays transformers' own forward, one
   submission at a time, so it never sees another learner's rows.
 
