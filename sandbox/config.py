@@ -7,6 +7,7 @@ variables alone.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +24,48 @@ def force_offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+MALLOC_ARENAS = 2
+"""glibc's memory pools for this process's threads: two instead of eight per core."""
+MALLOC_MMAP_FROM = 1 << 20
+"""Blocks of this many bytes and more come straight from the system and go back to it when freed."""
+
+
+ONEDNN_PRIMITIVES = 8
+"""Kernels oneDNN keeps ready; each learner's prompt length makes new ones, and the default 1024 kept ~100 MB."""
+
+
+@functools.cache
+def tune_memory() -> None:
+    """Keep memory the app frees reusable, so a class does not leave the process bloated.
+
+    The app answers many learners from many threads. By default glibc gives
+    threads pools of their own, and it raises its threshold for returning big
+    blocks to the system each time one is freed, so the key/value cache, which
+    grows in steps while a class runs, left its old blocks as holes; oneDNN
+    keeps up to 1024 prepared kernels, and reading prompts of many lengths
+    makes new ones. Measured with a class of 30 on this 2-core machine: peak
+    1.70 GB with the defaults, 1.45 GB with two pools, 1.43 GB with a fixed
+    threshold as well, 1.34 GB keeping 8 kernels, at the same speed. Settings
+    the user made in the environment win. Call it before the models load (it acts once).
+    """
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_PRIMITIVES))
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):  # not glibc
+        return
+    if mallopt is None:
+        return
+    m_mmap_threshold, m_arena_max = -3, -8  # from glibc's malloc.h
+    if not os.environ.get("MALLOC_ARENA_MAX"):
+        mallopt(m_arena_max, MALLOC_ARENAS)
+    if not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+        mallopt(m_mmap_threshold, MALLOC_MMAP_FROM)
 
 
 def project_root() -> Path:

@@ -193,6 +193,9 @@ def pack(model: Any, rows: int) -> bool:
             setattr(owner, name, PackedLinear(getattr(owner, name), rows))
     except (RuntimeError, AttributeError):  # a torch built without oneDNN: keep what is left as it is
         return False
+    with torch.no_grad():  # the rest into memory of its own, so the weights file is no longer mapped
+        for tensor in [*model.parameters(), *model.buffers()]:
+            tensor.data = tensor.data.clone()
     return True
 
 

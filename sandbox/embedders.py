@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .config import Settings, force_offline
+from .config import Settings, force_offline, tune_memory
 from .errors import ModelError
 from .models import Embedder, ModelManifest, ensure_ready
 
@@ -112,6 +112,7 @@ class SentenceTransformerEmbedder(Embedder):
             if self._model is not None:
                 return
             force_offline()
+            tune_memory()
             folder = ensure_ready(self.manifest, self.settings, self._progress)
             try:
                 length = mean_pooling_length(folder)

@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import Settings, force_offline
+from .config import Settings, force_offline, tune_memory
 from .errors import ModelError, PromptError
 
 MARKER = "prepared.json"
@@ -292,8 +292,55 @@ def pull(manifest: ModelManifest, settings: Settings, progress: Any = print) -> 
         "prepared_seconds": round(time.perf_counter() - started, 1),
     }
     (target / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+    if manifest.role == "generator":
+        typed_weights(manifest, folder, settings)
     progress(f"{manifest.name}: ready in {folder}")
     return folder
+
+
+def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> str | None:
+    """The prepared weights already in ``settings.dtype``, written once beside the float32 copy; None: convert at load.
+
+    Returns the name to pass as transformers' ``variant`` (``model.bfloat16.safetensors``).
+    Loading it needs no float32 copy in memory: the load's peak falls from
+    1.18 GB to about 0.9 GB for the default model, and the numbers are the same
+    (the copy is rounded exactly as loading with ``dtype=`` rounds). Written only
+    into the app's own cache folder, never into a folder an instructor named.
+    """
+    dtype = settings.dtype
+    target = settings.model_cache_dir / manifest.name
+    weights = folder / "model.safetensors"
+    if dtype == "float32" or not weights.is_file() or folder.resolve() != target.resolve():
+        return None
+    marker = _read_marker(target)
+    if marker is None:
+        return None
+    typed = folder / f"model.{dtype}.safetensors"
+    known = marker.get("typed", {}).get(dtype, {})
+    if typed.is_file() and known.get("stat") == _weights_stat(typed):
+        return dtype
+    try:
+        _write_typed(weights, typed, dtype)
+        marker.setdefault("typed", {})[dtype] = {"sha256": sha256_file(typed), "stat": _weights_stat(typed)}
+        (target / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+    except OSError:  # a read-only cache: load the float32 copy and convert, as before
+        return None
+    return dtype
+
+
+def _write_typed(weights: Path, typed: Path, dtype: str) -> None:
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    converted = {}
+    with safe_open(str(weights), "pt") as source:
+        metadata = source.metadata()
+        for name in source.keys():  # noqa: SIM118 - safe_open is not a dict
+            converted[name] = source.get_tensor(name).to(getattr(torch, dtype))
+    partial = typed.with_name(typed.name + ".partial")
+    save_file(converted, str(partial), metadata=metadata)
+    partial.replace(typed)
 
 
 def ensure_ready(manifest: ModelManifest, settings: Settings, progress: Any = print) -> Path:
@@ -320,6 +367,12 @@ def verify(manifest: ModelManifest, settings: Settings) -> list[str]:
             problems.append(
                 f"{manifest.name}: the prepared copy {weights} was changed or damaged; run `prompt-sandbox models pull`."
             )
+        for dtype, known in marker.get("typed", {}).items():
+            typed = weights.with_name(f"model.{dtype}.safetensors")
+            if typed.is_file() and sha256_file(typed) != known.get("sha256"):
+                problems.append(
+                    f"{manifest.name}: the {dtype} copy {typed} was changed or damaged; run `prompt-sandbox models pull`."
+                )
     return problems
 
 
@@ -466,13 +519,17 @@ class TransformersGenerator(Generator):
             if self._model is not None:
                 return
             force_offline()
+            tune_memory()
             folder = ensure_ready(self.manifest, self.settings, self._progress)
             try:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+                variant = typed_weights(self.manifest, folder, self.settings)
                 tokenizer = AutoTokenizer.from_pretrained(folder)
-                model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, self.settings.dtype))
+                model = AutoModelForCausalLM.from_pretrained(
+                    folder, dtype=getattr(torch, self.settings.dtype), variant=variant
+                )
             except Exception as exc:
                 raise ModelError(
                     f"The language model '{self.name}' failed to load from {folder}: {exc}. "

@@ -17,6 +17,7 @@ from sandbox.models import (
     load_manifests,
     prepared_folder,
     pull,
+    typed_weights,
     verify,
 )
 
@@ -75,6 +76,56 @@ def test_pull_prepares_a_copy_and_notices_damage(tmp_path, monkeypatch) -> None:
         handle.write(b"damaged")
     assert prepared_folder(manifest, settings) is None, "a changed file is not trusted"
     assert any("changed or damaged" in p for p in verify(manifest, settings))
+
+
+def _bfloat16_pairs(folder: Path):
+    from safetensors import safe_open
+
+    with (
+        safe_open(str(folder / "model.safetensors"), "pt") as plain,
+        safe_open(str(folder / "model.bfloat16.safetensors"), "pt") as typed,
+    ):
+        assert set(plain.keys()) == set(typed.keys())
+        for name in plain.keys():  # noqa: SIM118 - safe_open is not a dict
+            yield plain.get_tensor(name), typed.get_tensor(name)
+
+
+def test_a_bfloat16_copy_is_kept_beside_the_weights_with_the_same_numbers(tmp_path, monkeypatch, settings) -> None:
+    """The app loads bfloat16 from a copy made once, not from the float32 file; it must round the same way."""
+    import json
+
+    import torch
+
+    default = get_manifest(settings, "smollm2-135m-instruct", "generator")
+    source = prepared_folder(default, settings)
+    assert source is not None
+    models = tmp_path / "models"
+    folder = models / "cache" / default.name
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("model.bfloat16.safetensors"))
+    shutil.copy(ROOT / "models" / f"{default.name}.yaml", models)
+    marker = json.loads((folder / "prepared.json").read_text())
+    marker["folder"] = str(folder)
+    marker.pop("typed", None)
+    (folder / "prepared.json").write_text(json.dumps(marker))
+    monkeypatch.setenv("PROMPT_SANDBOX_MODELS", str(models))
+    ours = load_settings().with_overrides(dtype="bfloat16")
+    manifest = get_manifest(ours, default.name, "generator")
+    assert prepared_folder(manifest, ours) == folder
+
+    assert typed_weights(manifest, folder, ours.with_overrides(dtype="float32")) is None, (
+        "float32 loads the file itself"
+    )
+    assert typed_weights(manifest, folder, ours) == "bfloat16"
+    for plain, typed in _bfloat16_pairs(folder):
+        assert typed.dtype == torch.bfloat16 and torch.equal(plain.to(torch.bfloat16), typed)
+    assert verify(manifest, ours) == []
+
+    with open(folder / "model.bfloat16.safetensors", "r+b") as handle:
+        handle.seek(100_000)
+        handle.write(b"damaged")
+    assert any("bfloat16 copy" in p and "damaged" in p for p in verify(manifest, ours))
+    assert typed_weights(manifest, folder, ours) == "bfloat16", "a changed copy is written again"
+    assert verify(manifest, ours) == []
 
 
 def test_an_unknown_model_name_lists_the_choices(monkeypatch) -> None:
