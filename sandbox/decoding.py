@@ -96,13 +96,15 @@ class RowCache:
         """Add rows read by transformers: ``cache`` a DynamicCache, ``mask`` (rows, columns) 1 where a token is."""
         lengths = mask.sum(dim=1)
         first, count = self.rows, mask.shape[0]
+        longest = int(lengths.max())
         self._reserve(first + count, int(torch.cat([lengths, self.lengths]).max()) + 1)
-        keep = mask.bool()
+        # each row's real tokens, in order, from column 0 (a stable sort puts them first); the
+        # columns after a row's own get copies of its padding, which attention masks out
+        order = torch.sort((mask == 0).to(torch.int8), dim=1, stable=True).indices[:, :longest]
         for number, layer in enumerate(cache.layers):
-            for row in range(count):  # each row's real tokens, in order, from column 0
-                used = int(lengths[row])
-                self.keys[number][first + row, :, :used] = layer.keys[row][:, keep[row]]
-                self.values[number][first + row, :, :used] = layer.values[row][:, keep[row]]
+            index = order[:, None, :, None].expand(count, self.kv_heads, longest, self.head_dim)
+            self.keys[number][first : first + count, :, :longest] = layer.keys.gather(2, index)
+            self.values[number][first : first + count, :, :longest] = layer.values.gather(2, index)
         self.lengths = torch.cat([self.lengths, lengths])
 
     def keep(self, keep: list[bool]) -> list[int]:
@@ -298,4 +300,4 @@ def decode_step(model: Any, cache: RowCache, tokens: Any, floor: int) -> Any:
         hidden = hidden + mlp(normed)
     cache.lengths = lengths + 1
     logits = model.lm_head(inner.norm(hidden))[:rows, -1]
-    return logits.argmax(dim=-1)
+    return logits.float().argmax(dim=-1)  # the same choice (ties go to the first), 2x faster than in bfloat16
