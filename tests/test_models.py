@@ -220,3 +220,18 @@ def test_an_instructor_can_add_a_local_model_folder_and_choose_it(tmp_path, monk
     answer = generator.generate(GenerationRequest(prompt="Say hello in one word.", max_new_tokens=8))
     assert answer.strip()
     assert verify(get_manifest(load_settings(), "classroom-model", "generator"), load_settings()) == []
+
+
+def test_memory_tuning_leaves_what_the_user_set(monkeypatch) -> None:
+    import os
+
+    from sandbox.config import ONEDNN_PRIMITIVES, tune_memory
+
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
+    tune_memory.cache_clear()
+    tune_memory()
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "64"
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY")
+    tune_memory.cache_clear()
+    tune_memory()
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == str(ONEDNN_PRIMITIVES)
