@@ -249,7 +249,8 @@ def _machine() -> str:
 def remembered_fewest_rows(model: Any, capacity: int, folder: Path) -> int:
     """:func:`fewest_rows`, measured once per machine and kept in ``folder`` (``floors.json``) for later starts."""
     path = folder / "floors.json"
-    key = f"{_machine()}, {model.dtype}, batches of {capacity}"
+    layers = "packed" if isinstance(model.lm_head, PackedLinear) else "plain"
+    key = f"{_machine()}, {model.dtype}, {layers} layers, batches of {capacity}"
     try:
         known = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -542,8 +542,10 @@ class TransformersGenerator(Generator):
             model.eval()
             from . import decoding
 
-            if self.packed:
-                decoding.pack(model, self.settings.batch_size)
+            if self.packed and decoding.pack(model, self.settings.batch_size):
+                # measured (once per machine) while pages say the model is loading, not when a class presses Run
+                capacity = self.settings.batch_size
+                self._floors[capacity] = decoding.remembered_fewest_rows(model, capacity, folder)
             self._tokenizer, self._model, self._folder = tokenizer, model, folder
 
     def count_tokens(self, text: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 
@@ -47,6 +48,17 @@ def test_an_answer_amid_the_class_equals_the_answer_alone(settings, dtype) -> No
     assert all(alone), "the model gave an empty answer"
     differ = [i for i in range(len(requests)) if together[i] != alone[i]]
     assert differ == [], f"{dtype}: {len(differ)} of {len(requests)} answers changed amid the class"
+
+
+def test_the_row_floor_is_measured_while_loading_and_kept_for_the_next_start(settings, monkeypatch) -> None:
+    """A class's first Run should not wait for the measurement; a restart should not repeat it."""
+    engine = build_engine(settings)
+    engine.load()
+    floors = json.loads((engine._folder / "floors.json").read_text())
+    key = next(k for k in floors if f"{engine._model.dtype}, packed layers, batches of {settings.batch_size}" in k)
+    assert engine._floors[settings.batch_size] == floors[key] >= 1
+    monkeypatch.setattr(decoding, "fewest_rows", lambda *args: pytest.fail("measured again"))
+    assert decoding.remembered_fewest_rows(engine._model, settings.batch_size, engine._folder) == floors[key]
 
 
 @pytest.mark.slow
