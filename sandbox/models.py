@@ -16,6 +16,7 @@ import collections.abc as abc
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
 import threading
 import time
@@ -338,7 +339,7 @@ def _write_typed(weights: Path, typed: Path, dtype: str) -> None:
         metadata = source.metadata()
         for name in source.keys():  # noqa: SIM118 - safe_open is not a dict
             converted[name] = source.get_tensor(name).to(getattr(torch, dtype))
-    partial = typed.with_name(typed.name + ".partial")
+    partial = typed.with_name(f"{typed.name}.{os.getpid()}.partial")  # two apps starting at once each write their own
     save_file(converted, str(partial), metadata=metadata)
     partial.replace(typed)
 
