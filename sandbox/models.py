@@ -241,6 +241,10 @@ def _weights_stat(path: Path) -> dict[str, int]:
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def _write_marker(target: Path, marker: dict[str, Any]) -> None:
+    (target / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+
+
 def _read_marker(target: Path) -> dict[str, Any] | None:
     try:
         return json.loads((target / MARKER).read_text(encoding="utf-8"))
@@ -292,7 +296,7 @@ def pull(manifest: ModelManifest, settings: Settings, progress: Any = print) -> 
         "weights_stat": _weights_stat(weights),
         "prepared_seconds": round(time.perf_counter() - started, 1),
     }
-    (target / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+    _write_marker(target, marker)
     if manifest.role == "generator":
         typed_weights(manifest, folder, settings)
     progress(f"{manifest.name}: ready in {folder}")
@@ -323,7 +327,7 @@ def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> 
     try:
         _write_typed(weights, typed, dtype)
         marker.setdefault("typed", {})[dtype] = {"sha256": sha256_file(typed), "stat": _weights_stat(typed)}
-        (target / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+        _write_marker(target, marker)
     except OSError:  # a read-only cache: load the float32 copy and convert, as before
         return None
     return dtype
@@ -543,11 +547,18 @@ class TransformersGenerator(Generator):
             model.eval()
             from . import decoding
 
-            if self.packed and decoding.pack(model, self.settings.batch_size):
-                # measured (once per machine) while pages say the model is loading, not when a class presses Run
-                capacity = self.settings.batch_size
-                self._floors[capacity] = decoding.remembered_fewest_rows(model, capacity, folder)
+            packed = self.packed and decoding.pack(model, self.settings.batch_size)
             self._tokenizer, self._model, self._folder = tokenizer, model, folder
+            if packed:  # measured (once per machine) while pages say the model is loading, not at a class's first Run
+                self._row_floor(self.settings.batch_size)
+
+    def _row_floor(self, capacity: int) -> int:
+        """The fewest rows a decoding step gives the linear layers in batches of ``capacity`` (decoding.fewest_rows)."""
+        from . import decoding
+
+        if capacity not in self._floors:
+            self._floors[capacity] = decoding.remembered_fewest_rows(self._model, capacity, self._folder)
+        return self._floors[capacity]
 
     def count_tokens(self, text: str) -> int:
         self.load()
@@ -716,9 +727,7 @@ class TransformersGenerator(Generator):
         rows: list[_Row] = []
         batch: _PaddedBatch | decoding.RowCache = _PaddedBatch()
         if decoding.supports(self._model):
-            if capacity not in self._floors:
-                self._floors[capacity] = decoding.remembered_fewest_rows(self._model, capacity, self._folder)
-            batch = decoding.RowCache(self._model, self._floors[capacity])
+            batch = decoding.RowCache(self._model, self._row_floor(capacity))
         last: Any = None  # (rows,): the token each row feeds next
         with self._run_lock, torch.inference_mode():
             while True:
