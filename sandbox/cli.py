@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .config import Settings, force_offline, load_settings, tune_memory
+from .config import Settings, force_offline, load_settings
 from .errors import ExerciseFileError, SandboxError
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ def _settings(exercises: Path | None = None, data: Path | None = None) -> Settin
 def main() -> None:
     """prompt-sandbox: practise prompt engineering on a small model that runs on this computer."""
     force_offline()
-    tune_memory()
 
 
 # --- serve ---------------------------------------------------------------------------

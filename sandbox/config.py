@@ -48,7 +48,7 @@ def tune_memory() -> None:
     makes new ones. Measured with a class of 30 on this 2-core machine: peak
     1.70 GB with the defaults, 1.45 GB with two pools, 1.43 GB with a fixed
     threshold as well, 1.34 GB keeping 8 kernels, at the same speed. Settings
-    the user made in the environment win. Call it before the models load (it acts once).
+    the user made in the environment win. Both model loaders call it first (it acts once).
     """
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_PRIMITIVES))
     import ctypes

@@ -11,7 +11,7 @@ import threading
 import streamlit as st
 
 from sandbox import models
-from sandbox.config import Settings, force_offline, load_settings, tune_memory
+from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
 from sandbox.exercises import Catalog, load_catalog
 from sandbox.store import Learner, Store
@@ -22,7 +22,6 @@ EXERCISE_PARAM = "exercise"
 
 def settings() -> Settings:
     force_offline()
-    tune_memory()
     return load_settings()
 
 
