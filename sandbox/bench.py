@@ -96,7 +96,8 @@ def first_verdict_seconds(exercise_ref: str, started: float) -> tuple[float, flo
     force_offline()
     settings = load_settings()
     exercise = load_catalog(settings.exercises_dir).find(exercise_ref)
-    generator, embedder = build_generator(settings), build_embedder(settings)
+    generator = build_generator(settings)
+    embedder = build_embedder(settings, beside=generator)
     generator.load()
     embedder.load()
     ready = time.time() - started
@@ -306,10 +307,10 @@ def run_bench(
     from .models import build_engine
 
     engine = build_engine(settings)
-    engine.load()
-    embedder = build_embedder(settings)
-    embedder.load()
     service = GenerationService(engine, settings.batch_size, settings.batch_window_ms / 1000)
+    embedder = build_embedder(settings, beside=service)  # all torch work on the service's thread, as in the app
+    service.load()
+    embedder.load()
     for figure in one_learner(exercise, service, embedder, settings, runs):
         figures.append(figure)
         echo(figure.line())

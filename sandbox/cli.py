@@ -119,7 +119,8 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
     from .models import build_embedder, build_generator
     from .solvability import MIN_MARGIN, by_track, save_reports, solve_all, table
 
-    generator, embedder = build_generator(settings), build_embedder(settings)
+    generator = build_generator(settings)
+    embedder = build_embedder(settings, beside=generator)
 
     def started(exercise: Exercise) -> None:
         if not as_json:
@@ -189,7 +190,8 @@ def calibrate(exercise: str, write_file: bool, exercises: Path | None) -> None:
 
     settings = _settings(exercises)
     found = _find_exercise(exercise, settings)
-    generator, embedder = build_generator(settings), build_embedder(settings)
+    generator = build_generator(settings)
+    embedder = build_embedder(settings, beside=generator)
     report = solve_one(found, generator, embedder, settings)
     click.echo(
         f"Exercise {found.id} on {generator.name} ({generator.fingerprint}) and {embedder.name} ({embedder.fingerprint}):"
@@ -265,9 +267,8 @@ def grade(exercise: str, prompt_text: str | None, prompt_file: Any, exercises: P
     settings = _settings(exercises)
     found = _find_exercise(exercise, settings)
     progress = (lambda m: click.echo(m, err=True)) if not as_json else None
-    verdict = run_grade(
-        found, prompt, build_generator(settings, progress), build_embedder(settings, progress), settings
-    )
+    generator = build_generator(settings, progress)
+    verdict = run_grade(found, prompt, generator, build_embedder(settings, progress, beside=generator), settings)
     if as_json:
         click.echo(json.dumps(verdict.to_json(), ensure_ascii=False))
     else:

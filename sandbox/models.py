@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -442,6 +442,7 @@ class Done:
 
 
 StreamEvent = Waiting | Piece | Done
+Result = TypeVar("Result")
 
 
 class Generator(ABC):
@@ -481,6 +482,14 @@ class Generator(ABC):
         """How many tokens ``text`` is for this model (words, for models without a tokenizer)."""
         return len(text.split())
 
+    def run_beside(self, work: Callable[[], Result]) -> Result:
+        """Run ``work`` where this generator does its own computing and return its result; here, right away.
+
+        The batching service runs it on its model thread, between decoding steps
+        (``GenerationService.run_beside``); the embedder's work goes there (:class:`BesideGenerator`).
+        """
+        return work()
+
 
 class Embedder(ABC):
     """Turns texts into unit-length vectors, so a dot product is the cosine similarity."""
@@ -494,6 +503,30 @@ class Embedder(ABC):
     @abstractmethod
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One normalised vector per text."""
+
+
+class BesideGenerator(Embedder):
+    """An embedder that computes where the generator does (:meth:`Generator.run_beside`), never on the caller's thread.
+
+    PyTorch on the CPU keeps a team of OpenMP threads for every thread that runs
+    its operations. Once there are more such threads than cores, libgomp lets them
+    sleep between parallel regions instead of spinning, and a decoding step, made
+    of hundreds of small operations, waits for them to wake each time: measured on
+    this 2-core machine, a class's decoding steps took twice as long while the
+    learners' grading threads embedded answers (or a thread that had loaded the
+    model was still alive). With every model's work on the service's one thread,
+    one team does it all.
+    """
+
+    def __init__(self, embedder: Embedder, generator: Generator) -> None:
+        self.embedder, self.generator = embedder, generator
+        self.name, self.fingerprint = embedder.name, embedder.fingerprint
+
+    def load(self) -> None:
+        self.generator.run_beside(self.embedder.load)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return self.generator.run_beside(lambda: self.embedder.embed(texts))
 
 
 class TransformersGenerator(Generator):
@@ -961,7 +994,8 @@ def build_generator(settings: Settings, progress: Any = None) -> Generator:
     return GenerationService(build_engine(settings, progress), settings.batch_size, settings.batch_window_ms / 1000)
 
 
-def build_embedder(settings: Settings, progress: Any = None) -> Embedder:
+def build_embedder(settings: Settings, progress: Any = None, beside: Generator | None = None) -> Embedder:
+    """The configured embedding model; given ``beside`` (the app's generator), a local one computes on its thread."""
     manifest = get_manifest(settings, settings.embedder, "embedder")
     if isinstance(manifest, ServerManifest):
         from .model_server import ServerEmbedder
@@ -971,4 +1005,5 @@ def build_embedder(settings: Settings, progress: Any = None) -> Embedder:
         raise ModelError(f"{manifest.manifest_path}: an embedder must be format sentence-transformers or openai.")
     from .embedders import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(manifest, settings, progress)
+    embedder = SentenceTransformerEmbedder(manifest, settings, progress)
+    return embedder if beside is None else BesideGenerator(embedder, beside)

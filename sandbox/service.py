@@ -13,6 +13,11 @@ alone (``prompt-sandbox bench`` measures it), so who else pressed Run never
 changes a verdict. A sampling request (the playground with temperature > 0)
 runs alone, in its turn.
 
+All of torch's work in the process runs on the service's one thread: loading,
+reading prompts, decoding, and the embedder's vectors (``run_beside``, between
+two decoding steps), because on a 2-core machine a second thread doing torch's
+work made every decoding step twice as slow (see ``models.BesideGenerator``).
+
 Each person has at most one active submission. A submission that is cancelled,
 or whose reader goes away, leaves the queue and stops its rows. When a batch
 fails, each unanswered row is run again alone, so the error reaches only the
@@ -27,11 +32,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import ModelError, PromptError
-from .models import BatchJob, Done, GenerationRequest, Generator, Piece, StreamEvent, Waiting
+from .models import BatchJob, Done, GenerationRequest, Generator, Piece, Result, StreamEvent, Waiting
 
 
 class Engine(Protocol):
@@ -142,6 +148,7 @@ class GenerationService(Generator):
         self._pending: list[_Job] = []
         self._running: list[_Job] = []
         self._active: dict[str, _Submission] = {}
+        self._calls: list[tuple[Callable[[], Any], Future[Any]]] = []  # work for the model's thread (run_beside)
         self._worker: threading.Thread | None = None
         self._closing = False
         atexit.register(self.close)  # never leave the worker inside the model while the process ends
@@ -155,10 +162,35 @@ class GenerationService(Generator):
         return self.engine.loaded
 
     def load(self) -> None:
-        self.engine.load()
+        if not self.engine.loaded:
+            self.run_beside(self.engine.load)
 
     def count_tokens(self, text: str) -> int:
+        self.load()
         return self.engine.count_tokens(text)
+
+    def run_beside(self, work: Callable[[], Result]) -> Result:
+        """Run ``work`` on the model's thread, between two decoding steps, and return its result (or raise its error)."""
+        if threading.current_thread() is self._worker:
+            return work()
+        future: Future[Result] = Future()
+        with self._cond:
+            closing = self._closing
+            if not closing:
+                self._calls.append((work, future))
+                self._start_worker()
+                self._cond.notify_all()
+        if closing:  # the model's thread is gone or going; nothing else runs the model now
+            return work()
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except TimeoutError:
+                if self._worker is None or not self._worker.is_alive():
+                    raise ModelError(
+                        "The language model stopped working. Your earlier work is saved; start the app again, "
+                        "and if this keeps happening tell your instructor."
+                    ) from None
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         for event in self.stream_many([request]):
@@ -194,7 +226,7 @@ class GenerationService(Generator):
     # The queue ---------------------------------------------------------------
 
     def _submit(self, requests: list[GenerationRequest], owner: str | None) -> _Submission:
-        self.engine.load()
+        self.load()
         submission = _Submission(owner, len(requests), [r.stop for r in requests if r.stop is not None])
         jobs = [_Job(submission, i, r, self.engine.encode(r)) for i, r in enumerate(requests)]  # may raise PromptError
         shared = shared_prefix([job.ids for job in jobs])
@@ -212,13 +244,28 @@ class GenerationService(Generator):
             if owner is not None:
                 self._active[owner] = submission
             self._pending.extend(jobs)
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name=f"batches-{self.name}", daemon=True)
-                self._worker.start()
+            self._start_worker()
             self._cond.notify_all()
         if not jobs:
             submission.events.put(_END)
         return submission
+
+    def _start_worker(self) -> None:
+        """Start the model's thread if it is not running (the caller holds ``_cond``)."""
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._work, name=f"batches-{self.name}", daemon=True)
+            self._worker.start()
+
+    def _run_calls(self) -> None:
+        """Run the work handed over by ``run_beside`` (on the model's thread)."""
+        with self._cond:
+            calls, self._calls = self._calls, []
+        for work, future in calls:
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(work())
+                except Exception as exc:
+                    future.set_exception(exc)
 
     def _close(self, submission: _Submission) -> None:
         submission.cancelled.set()  # stops its rows if the reader left early; harmless when it is done
@@ -249,12 +296,14 @@ class GenerationService(Generator):
             worker.join(timeout_s)
 
     def _wait_for_work(self) -> bool:
-        """Block until a request waits, then give others the window to join it; False when closing."""
+        """Block until a request or other work waits; give other requests the window to join; False when closing."""
         with self._cond:
-            while not self._pending and not self._closing:
+            while not self._pending and not self._calls and not self._closing:
                 self._cond.wait()
             if self._closing:
                 return False
+            if not self._pending:
+                return True
             deadline = self._pending[0].arrived + self.window_s
             while len(self._pending) < self.batch_size and (left := deadline - time.monotonic()) > 0:
                 self._cond.wait(left)
@@ -298,6 +347,10 @@ class GenerationService(Generator):
 
     def _work(self) -> None:
         while self._wait_for_work():
+            self._run_calls()
+            with self._cond:
+                if not self._pending:
+                    continue
             sampling = self._take(1, greedy=False)
             try:
                 if sampling:
@@ -311,8 +364,10 @@ class GenerationService(Generator):
             finally:
                 with self._cond:
                     self._running = [job for job in self._running if not job.finished]
+        self._run_calls()  # any handed over before closing
 
     def _admit(self, room: int) -> list[_Job]:
+        self._run_calls()
         jobs = self._take(room, greedy=True)
         if jobs:
             self.batches.append(len(jobs))

@@ -53,7 +53,7 @@ def _generator(name: str, models_dir: str) -> models.Generator:
 
 @st.cache_resource(show_spinner=False)
 def _embedder(name: str, models_dir: str) -> models.Embedder:
-    return models.build_embedder(settings())
+    return models.build_embedder(settings(), beside=generator())
 
 
 def generator() -> models.Generator:

@@ -94,8 +94,9 @@ def real_generator() -> Generator:
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> Embedder:
-    embedder = build_embedder(load_settings())
+def real_embedder(real_generator) -> Embedder:
+    """The default embedding model, computing on the language model's thread as in the app."""
+    embedder = build_embedder(load_settings(), beside=real_generator)
     embedder.load()
     return embedder
 

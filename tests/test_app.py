@@ -30,7 +30,7 @@ SOLUTION = (
 def fakes(monkeypatch):
     generator = FakeGenerator(["Negative", "Positive", "Negative", "Positive"])
     monkeypatch.setattr(models, "build_generator", lambda settings, progress=None: generator)
-    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None: FakeEmbedder())
+    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None, beside=None: FakeEmbedder())
     st.cache_resource.clear()
     yield generator
     st.cache_resource.clear()
@@ -131,7 +131,7 @@ def test_a_model_that_fails_to_load_shows_a_message_and_the_page_survives(monkey
         raise ModelError("The language model 'x' failed to load: weights missing. Run `prompt-sandbox models verify`.")
 
     monkeypatch.setattr(models, "build_generator", broken)
-    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None: FakeEmbedder())
+    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None, beside=None: FakeEmbedder())
     st.cache_resource.clear()
     at = app(learner="Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
@@ -258,7 +258,7 @@ class SlowLoadingGenerator(FakeGenerator):
 def test_pages_render_while_the_model_loads_and_run_waits_with_a_message(monkeypatch) -> None:
     generator = SlowLoadingGenerator(["Negative", "Positive", "Negative", "Positive"])
     monkeypatch.setattr(models, "build_generator", lambda settings, progress=None: generator)
-    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None: FakeEmbedder())
+    monkeypatch.setattr(models, "build_embedder", lambda settings, progress=None, beside=None: FakeEmbedder())
     st.cache_resource.clear()
     try:
         at = app().run()  # the model is still loading: the home page renders anyway

@@ -20,7 +20,7 @@ from sandbox.grading import (
     grade_events,
     prepare_prompts,
 )
-from sandbox.models import BatchJob, Done, GenerationRequest, Piece, Waiting, build_engine
+from sandbox.models import BatchJob, BesideGenerator, Done, GenerationRequest, Piece, Waiting, build_engine
 from sandbox.service import BusyError, GenerationService
 
 from .conftest import EXERCISES
@@ -272,3 +272,53 @@ def test_closing_lets_the_running_answer_finish_stops_the_worker_and_refuses_new
     assert not closer.is_alive() and not service._worker.is_alive()
     with pytest.raises(ModelError, match="shutting down"):
         answer(service, "too late", owner="ben")
+
+
+def test_work_handed_to_the_service_runs_on_its_model_thread_and_its_errors_come_back() -> None:
+    """Loading, answering and embedding all run on one thread: a second thread doing torch's work halved decoding speed."""
+    engine = GateEngine()
+    service = GenerationService(engine, window_s=0.0)
+    loaded_on: list[str] = []
+    engine.load = lambda: loaded_on.append(threading.current_thread().name)  # type: ignore[method-assign]
+    engine.loaded = False
+    service.load()
+    assert loaded_on == ["batches-gate-engine"]
+    assert service.run_beside(lambda: threading.current_thread().name) == "batches-gate-engine"
+    with pytest.raises(ZeroDivisionError):
+        service.run_beside(lambda: 1 / 0)
+    assert answer(service, "still here").strip() == "echo: still here"  # the error did not take the worker down
+
+    class Recording:
+        name, fingerprint = "recording", "rec000000000"
+
+        def __init__(self) -> None:
+            self.threads: list[str] = []
+
+        def load(self) -> None:
+            self.threads.append(threading.current_thread().name)
+
+        def embed(self, texts: list[str]) -> list[list[float]]:
+            self.threads.append(threading.current_thread().name)
+            return [[1.0] for _ in texts]
+
+    inner = Recording()
+    beside = BesideGenerator(inner, service)  # type: ignore[arg-type]
+    beside.load()
+    assert beside.embed(["a", "b"]) == [[1.0], [1.0]]
+    assert inner.threads == ["batches-gate-engine"] * 2 and beside.name == "recording"
+    service.close()
+    assert service.run_beside(lambda: 42) == 42  # after closing, on the caller's thread
+
+
+@pytest.mark.slow
+def test_work_handed_over_during_a_long_answer_runs_between_its_steps(real_generator) -> None:
+    """A learner's verdict is not held back until everybody else's answers end."""
+    stream = real_generator.stream_many([GenerationRequest(prompt="Count from 1 to 200, one number per line.")])
+    pieces = 0
+    for event in stream:
+        pieces += isinstance(event, Piece)
+        if pieces == 3:
+            break
+    # on the model's thread, between two steps: the answer is still being written
+    assert real_generator.run_beside(lambda: [job.finished for job in real_generator._running]) == [False]
+    assert sum(isinstance(event, Piece) for event in stream) > 3
