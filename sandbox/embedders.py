@@ -26,7 +26,6 @@ PLAIN_MODULES = (
     "sentence_transformers.models.Normalize",
 )
 MEAN_ONLY = {"pooling_mode_mean_tokens": True}
-BATCH = 32
 
 
 def mean_pooling_length(folder: Path) -> int | None:
@@ -49,7 +48,13 @@ def mean_pooling_length(folder: Path) -> int | None:
 
 
 class MeanPooling:
-    """A transformer encoder whose token vectors are averaged and normalised."""
+    """A transformer encoder whose token vectors are averaged and normalised.
+
+    Each text is read on its own: in a padded batch a text's vector moves in
+    the seventh decimal with the length of the longest text beside it, and a score
+    should not depend on what else was scored with it. Grading embeds one answer
+    at a time anyway, and reference answers once (``grading.reference_vectors``).
+    """
 
     def __init__(self, folder: Path, max_length: int) -> None:
         from transformers import AutoModel, AutoTokenizer
@@ -61,25 +66,16 @@ class MeanPooling:
     def encode(self, texts: list[str]) -> list[list[float]]:
         import torch
 
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        vectors: dict[int, list[float]] = {}
-        for start in range(0, len(order), BATCH):
-            rows = order[start : start + BATCH]
+        vectors: list[list[float]] = []
+        for text in texts:
             batch = self.tokenizer(
-                [texts[i].strip() for i in rows],
-                padding=True,
-                truncation="longest_first",
-                max_length=self.max_length,
-                return_tensors="pt",
+                [text.strip()], truncation="longest_first", max_length=self.max_length, return_tensors="pt"
             )
             with torch.inference_mode():
                 tokens = self.model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
-            mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            unit = torch.nn.functional.normalize(mean, p=2, dim=1)
-            for row, vector in zip(rows, unit.tolist(), strict=True):
-                vectors[row] = vector
-        return [vectors[i] for i in range(len(texts))]
+            mean = tokens.mean(dim=1)  # no padding: every token counts
+            vectors += torch.nn.functional.normalize(mean, p=2, dim=1).tolist()
+        return vectors
 
 
 class SentenceTransformers:

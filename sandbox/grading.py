@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import collections.abc as abc
 import threading
+import weakref
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -147,6 +149,32 @@ def _dot(a: list[float], b: list[float]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True))
 
 
+KEPT_REFERENCES = 2048
+"""Reference answers whose vectors each embedder keeps (about 3 KB each)."""
+_references: weakref.WeakKeyDictionary[Embedder, dict[str, array[float]]] = weakref.WeakKeyDictionary()
+_references_lock = threading.Lock()
+
+
+def reference_vectors(embedder: Embedder, texts: list[str]) -> list[list[float]]:
+    """The vectors of reference answers, each embedded once per embedder and kept: they are the same for every learner.
+
+    In a class, embedding the references again with every answer was two thirds of
+    grading's work, on the CPU the model decodes on.
+    """
+    with _references_lock:
+        kept = _references.setdefault(embedder, {})
+        found = {text: kept[text] for text in texts if text in kept}
+    missing = [text for text in dict.fromkeys(texts) if text not in found]
+    if missing:  # embedded outside the lock: the embedder may hand the work to another thread
+        fresh = {text: array("d", v) for text, v in zip(missing, embedder.embed(missing), strict=True)}
+        found.update(fresh)
+        with _references_lock:
+            kept.update(fresh)
+            while len(kept) > KEPT_REFERENCES:
+                del kept[next(iter(kept))]  # the oldest first
+    return [list(found[text]) for text in texts]
+
+
 def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder, settings: Settings) -> CaseResult:
     """Judge one output for case ``index`` without running the model."""
     case = exercise.cases[index]
@@ -155,8 +183,8 @@ def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder
     similarity: float | None = None
     closest: str | None = None
     if case.expect:
-        vectors = embedder.embed([text or " ", *case.expect])
-        sims = [_dot(vectors[0], ref) for ref in vectors[1:]]
+        answer = embedder.embed([text or " "])[0]
+        sims = [_dot(answer, ref) for ref in reference_vectors(embedder, case.expect)]
         best = max(range(len(sims)), key=sims.__getitem__)
         similarity = max(0.0, min(1.0, sims[best])) if text else 0.0
         closest = case.expect[best]

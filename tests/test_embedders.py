@@ -42,6 +42,13 @@ def test_vectors_match_sentence_transformers(folder) -> None:
         assert max(abs(a - b) for a, b in zip(ours, theirs, strict=True)) < 1e-5, text[:40]
 
 
+def test_a_text_s_vector_does_not_depend_on_the_texts_beside_it(folder) -> None:
+    """A score must not move with what else was embedded in the same call (in a padded batch it did, slightly)."""
+    model = MeanPooling(folder, 256)
+    together = model.encode(TEXTS)
+    assert together == [model.encode([text])[0] for text in reversed(TEXTS)][::-1]
+
+
 def test_scoring_a_verdict_does_not_import_sentence_transformers(folder) -> None:
     script = (
         "import sys, json; from sandbox.config import load_settings; from sandbox.models import build_embedder;"

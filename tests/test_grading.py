@@ -221,3 +221,25 @@ def test_two_learners_submitting_at_once_get_their_own_verdicts(real_generator, 
         assert [c.output for c in verdict.cases] == [c.output for c in alone[name].cases]  # type: ignore[attr-defined]
         assert verdict.passed == alone[name].passed  # type: ignore[attr-defined]
     assert alone["good"].passed and not alone["lazy"].passed
+
+
+def test_reference_answers_are_embedded_once_and_scores_stay_the_same(settings) -> None:
+    """Thirty learners on one exercise: each answer is embedded, the references only the first time."""
+
+    class Counting(FakeEmbedder):
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def embed(self, texts: list[str]) -> list[list[float]]:
+            self.texts += texts
+            return super().embed(texts)
+
+    embedder = Counting()
+    first = grade(SENTIMENT, "{input}", FakeGenerator(), embedder, settings)
+    again = grade(SENTIMENT, "{input}", FakeGenerator(), embedder, settings)
+    references = [text for case in SENTIMENT.cases for text in case.expect]
+    assert sorted(set(embedder.texts) & set(references)) == sorted(set(references))
+    assert embedder.texts.count("positive") == 1 and embedder.texts.count("negative") == 1
+    assert [c.similarity for c in first.cases] == [c.similarity for c in again.cases]
+    fresh = grade(SENTIMENT, "{input}", FakeGenerator(), Counting(), settings)  # another embedder keeps its own
+    assert [c.similarity for c in fresh.cases] == [c.similarity for c in first.cases]
