@@ -320,7 +320,7 @@ def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> 
     marker = _read_marker(target)
     if marker is None:
         return None
-    typed = folder / f"model.{dtype}.safetensors"
+    typed = typed_copy(weights, dtype)
     known = marker.get("typed", {}).get(dtype, {})
     if typed.is_file() and known.get("stat") == _weights_stat(typed):
         return dtype
@@ -331,6 +331,11 @@ def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> 
     except OSError:  # a read-only cache: load the float32 copy and convert, as before
         return None
     return dtype
+
+
+def typed_copy(weights: Path, dtype: str) -> Path:
+    """Where the copy of ``weights`` in ``dtype`` lives: the name transformers loads as ``variant=dtype``."""
+    return weights.with_name(f"model.{dtype}.safetensors")
 
 
 def _write_typed(weights: Path, typed: Path, dtype: str) -> None:
@@ -373,7 +378,7 @@ def verify(manifest: ModelManifest, settings: Settings) -> list[str]:
                 f"{manifest.name}: the prepared copy {weights} was changed or damaged; run `prompt-sandbox models pull`."
             )
         for dtype, known in marker.get("typed", {}).items():
-            typed = weights.with_name(f"model.{dtype}.safetensors")
+            typed = typed_copy(weights, dtype)
             if typed.is_file() and sha256_file(typed) != known.get("sha256"):
                 problems.append(
                     f"{manifest.name}: the {dtype} copy {typed} was changed or damaged; run `prompt-sandbox models pull`."
