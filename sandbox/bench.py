@@ -34,10 +34,14 @@ from typing import Any
 
 from .config import Settings, force_offline
 from .errors import ModelError, PromptError
-from .exercises import Exercise
+from .exercises.schema import Exercise
 from .grading import Verdict, case_requests, grade, prepare_prompts
-from .models import GenerationRequest, TransformersGenerator, build_embedder, local_manifest, source_folder
-from .service import GenerationService
+from .models.base import GenerationRequest
+from .models.engine import TransformersGenerator
+from .models.factory import build_embedder, build_engine, build_generator
+from .models.manifests import ServerManifest, get_manifest, local_manifest
+from .models.service import GenerationService
+from .models.weights import source_folder
 
 COLD_START_SCRIPT = """
 import json, sys, time
@@ -90,8 +94,7 @@ def first_verdict_seconds(exercise_ref: str, started: float) -> tuple[float, flo
     Returns the seconds since ``started`` until the models were ready and until the verdict.
     """
     from .config import load_settings
-    from .exercises import load_catalog
-    from .models import build_generator
+    from .exercises.catalog import load_catalog
 
     force_offline()
     settings = load_settings()
@@ -253,8 +256,6 @@ def through_server(
     ``local`` is a class run of the local service (its answers are compared), ``local_rate``
     the median of its class throughput over the runs, as the server's figure is.
     """
-    from .models import ServerManifest, build_generator, get_manifest
-
     manifest = get_manifest(settings, server, "generator")
     if not isinstance(manifest, ServerManifest):
         raise ModelError(f"--server {server}: that manifest is not a model server (format: openai).")
@@ -303,8 +304,6 @@ def run_bench(
     figures = list(cold_start(exercise, runs))
     for figure in figures:
         echo(figure.line())
-
-    from .models import build_engine
 
     engine = build_engine(settings)
     service = GenerationService(engine, settings.batch_size, settings.batch_window_ms / 1000)

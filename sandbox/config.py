@@ -100,7 +100,7 @@ class Settings:
     dtype: str = "bfloat16"
     """Number type of the language model: bfloat16 (fast; the shipped exercises are calibrated on it) or float32.
 
-    Either way a learner's answer is the same in any batch (sandbox/decoding.py)."""
+    Either way a learner's answer is the same in any batch (sandbox/models/decoding.py)."""
 
     database_url: str = ""
     """A PostgreSQL database (postgresql://user:password@host:5432/name) shared by several app processes;

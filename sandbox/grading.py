@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from .checks import CheckOutcome, numbers_in, numbers_outcome, run_checks
 from .config import Settings
-from .exercises import Exercise
-from .models import Embedder, GenerationRequest, Generator, Piece, Waiting
-from .prompts import check_prompt, fill, render
+from .exercises.checks import CheckOutcome, numbers_in, numbers_outcome, run_checks
+from .exercises.prompts import check_prompt, fill, render
+from .exercises.schema import Exercise
+from .models.base import Embedder, GenerationRequest, Generator, Piece, Waiting
 
 
 class CheckResult(BaseModel):

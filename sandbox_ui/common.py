@@ -10,11 +10,12 @@ import threading
 
 import streamlit as st
 
-from sandbox import models
+from sandbox.classroom.store import Learner, Store
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
-from sandbox.exercises import Catalog, load_catalog
-from sandbox.store import Learner, Store
+from sandbox.exercises.catalog import Catalog, load_catalog
+from sandbox.models import factory, status
+from sandbox.models.base import Embedder, Generator
 
 LEARNER_PARAM = "learner"
 EXERCISE_PARAM = "exercise"
@@ -47,28 +48,28 @@ def store() -> Store:
 
 
 @st.cache_resource(show_spinner=False)
-def _generator(name: str, models_dir: str) -> models.Generator:
-    return models.build_generator(settings())
+def _generator(name: str, models_dir: str) -> Generator:
+    return factory.build_generator(settings())
 
 
 @st.cache_resource(show_spinner=False)
-def _embedder(name: str, models_dir: str) -> models.Embedder:
-    return models.build_embedder(settings(), beside=generator())
+def _embedder(name: str, models_dir: str) -> Embedder:
+    return factory.build_embedder(settings(), beside=generator())
 
 
-def generator() -> models.Generator:
+def generator() -> Generator:
     s = settings()
     return _generator(s.generator, str(s.models_dir))
 
 
-def embedder() -> models.Embedder:
+def embedder() -> Embedder:
     s = settings()
     return _embedder(s.embedder, str(s.models_dir))
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _answering(generator: str, models_dir: str) -> str:
-    return models.answering_line(settings())
+    return status.answering_line(settings())
 
 
 def answering() -> str:
@@ -79,7 +80,7 @@ def answering() -> str:
 
 @st.cache_data(ttl=15, show_spinner=False)
 def _health(generator: str, models_dir: str) -> tuple[bool | None, str]:
-    return models.model_health(settings())
+    return status.model_health(settings())
 
 
 def model_health() -> tuple[bool | None, str]:

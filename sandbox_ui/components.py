@@ -7,9 +7,10 @@ from contextlib import closing
 
 import streamlit as st
 
+from sandbox.classroom.store import AttemptRow, Progress
 from sandbox.config import Settings
 from sandbox.errors import ModelError, SandboxError
-from sandbox.exercises import Exercise
+from sandbox.exercises.schema import Exercise
 from sandbox.grading import (
     CaseFinished,
     CaseResult,
@@ -20,8 +21,7 @@ from sandbox.grading import (
     Verdict,
     grade_events,
 )
-from sandbox.models import Embedder, Generator
-from sandbox.store import AttemptRow, Progress
+from sandbox.models.base import Embedder, Generator
 from sandbox_ui.common import show_error
 
 EDIT_LABELS = {

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.config import Settings, force_offline, load_settings
-from sandbox.models import Embedder, GenerationRequest, Generator, build_embedder, build_generator
+from sandbox.models.base import Embedder, GenerationRequest, Generator
+from sandbox.models.factory import build_embedder, build_generator
 
 from .browsing import CHROMIUM, CHROMIUM_ARGS
 from .servers import ModelServer, PostgresServer

@@ -15,7 +15,8 @@ import urllib.request
 from pathlib import Path
 
 from sandbox.config import load_settings
-from sandbox.models import ensure_ready, local_manifest
+from sandbox.models.manifests import local_manifest
+from sandbox.models.weights import ensure_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 

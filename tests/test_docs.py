@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox.exercises import Checks, Exercise, load_exercise_file, load_track_file
+from sandbox.exercises.loading import load_exercise_file, load_track_file
+from sandbox.exercises.schema import Checks, Exercise
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "exercises" / "README.md").read_text(encoding="utf-8")
@@ -59,7 +60,7 @@ WORKED = [b for b in EXERCISE_BLOCKS if "solution:" in b]
 def test_worked_examples_in_the_guide_pass_check_solve(
     tmp_path, block, real_generator, real_embedder, settings
 ) -> None:
-    from sandbox.solvability import solve
+    from sandbox.authoring.solvability import solve
 
     path = tmp_path / "worked.yaml"
     path.write_text(block, encoding="utf-8")
@@ -69,7 +70,7 @@ def test_worked_examples_in_the_guide_pass_check_solve(
 
 
 def test_the_guide_lists_every_technique_with_the_name_learners_see() -> None:
-    from sandbox.exercises import TECHNIQUES
+    from sandbox.exercises.schema import TECHNIQUES
 
     for key, name in TECHNIQUES.items():
         assert f"| `{key}` | {name} |" in GUIDE

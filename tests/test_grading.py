@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from sandbox.errors import ModelError, PromptError
-from sandbox.exercises import Exercise
+from sandbox.exercises.schema import Exercise
 from sandbox.grading import CaseFinished, CaseStarted, Finished, TextPiece, grade, grade_events, score_output
 
 from .conftest import FakeEmbedder, FakeGenerator
@@ -193,7 +193,7 @@ def test_a_prefill_is_part_of_the_graded_answer(settings) -> None:
 
 @pytest.mark.slow
 def test_prefill_steers_the_real_model(real_generator) -> None:
-    from sandbox.models import GenerationRequest
+    from sandbox.models.base import GenerationRequest
 
     plain = GenerationRequest(prompt="Name a fruit.", max_new_tokens=12)
     steered = GenerationRequest(prompt="Name a fruit.", prefill="My favourite fruit is the", max_new_tokens=12)

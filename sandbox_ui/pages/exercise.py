@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sandbox import ladder
+from sandbox.classroom import ladder
 from sandbox.errors import ModelError, SandboxError
-from sandbox.exercises import TECHNIQUES
+from sandbox.exercises.schema import TECHNIQUES
 from sandbox.grading import prepare_prompts
 from sandbox_ui import common, components
 

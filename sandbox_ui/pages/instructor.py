@@ -9,8 +9,8 @@ import hmac
 
 import streamlit as st
 
-from sandbox import reports
-from sandbox.solvability import load_saved
+from sandbox.authoring.solvability import load_saved
+from sandbox.classroom import reports
 from sandbox_ui import common
 
 st.title("Instructor")

@@ -7,8 +7,8 @@ from contextlib import closing
 import streamlit as st
 
 from sandbox.errors import SandboxError
-from sandbox.models import GenerationRequest, Piece, Waiting
-from sandbox.prompts import clean_text
+from sandbox.exercises.prompts import clean_text
+from sandbox.models.base import GenerationRequest, Piece, Waiting
 from sandbox_ui import common, components
 
 st.title("Playground")

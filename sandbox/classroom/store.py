@@ -1,0 +1,365 @@
+"""The progress database: learners, every graded attempt, and runs the model did not answer.
+
+A SQLite file by default; a PostgreSQL server when several app processes share
+one (``PROMPT_SANDBOX_DATABASE_URL``). Schema changes go through numbered
+migrations recorded in ``migrations``, so a classroom's database upgrades in
+place, once, even when several app processes start together. Each call opens
+its own connection, so several browser sessions (threads) can write at once.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from ..exercises.prompts import clean_text
+from ..grading import Verdict
+from .database import Connection, Database, open_database
+
+MAX_NAME = 40
+
+
+def _run_script(db: Connection, script: str) -> None:
+    """Run statements one by one (``executescript`` would commit the migration's transaction)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+Migration = Callable[[Connection, Database], None]
+
+
+def _m001_initial(db: Connection, database: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE learners (
+            id {id},
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE attempts (
+            id {id},
+            learner_id INTEGER NOT NULL REFERENCES learners(id),
+            exercise_id TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            passed INTEGER NOT NULL,
+            score INTEGER NOT NULL,
+            verdict_json TEXT NOT NULL,
+            generator TEXT NOT NULL,
+            generator_hash TEXT NOT NULL,
+            embedder TEXT NOT NULL,
+            embedder_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX attempts_by_learner ON attempts(learner_id, exercise_id, id);
+        """.replace("{id}", database.id_column),
+    )
+
+
+def _m002_classes_and_releases(db: Connection, database: Database) -> None:
+    _run_script(
+        db,
+        """
+        ALTER TABLE learners ADD COLUMN class_code TEXT NOT NULL DEFAULT '';
+        CREATE TABLE released_solutions (
+            exercise_id TEXT PRIMARY KEY,
+            released_at TEXT NOT NULL
+        );
+        CREATE INDEX attempts_by_exercise ON attempts(exercise_id, id)
+        """,
+    )
+
+
+def _m003_ungraded_runs(db: Connection, database: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE ungraded_runs (
+            id {id},
+            learner_id INTEGER NOT NULL REFERENCES learners(id),
+            exercise_id TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            generator TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ungraded_by_learner ON ungraded_runs(learner_id, exercise_id, id)
+        """.replace("{id}", database.id_column),
+    )
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("001_initial", _m001_initial),
+    ("002_classes_and_releases", _m002_classes_and_releases),
+    ("003_ungraded_runs", _m003_ungraded_runs),
+]
+
+
+@dataclass(frozen=True)
+class Learner:
+    id: int
+    name: str
+    class_code: str = ""
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    """One attempt with who made it, for the instructor's reports and exports."""
+
+    id: int
+    learner: str
+    class_code: str
+    exercise_id: str
+    prompt: str
+    passed: bool
+    score: int
+    created_at: str
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class UngradedRun:
+    """A run the model could not answer (its server was down, too slow, or failed): kept, never scored."""
+
+    id: int
+    learner: str
+    class_code: str
+    exercise_id: str
+    prompt: str
+    reason: str
+    generator: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    attempts: int
+    best_score: int
+    passed: bool
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return "passed"
+        return "tried" if self.attempts else "not started"
+
+
+def normalise_name(raw: str) -> str:
+    """A learner's name as typed, cleaned; raises StoreError with advice if it cannot be used."""
+    name = " ".join(clean_text(raw).split())
+    if not name:
+        raise StoreError("Please type your name (or a nickname) so your progress can be saved.")
+    if len(name) > MAX_NAME:
+        raise StoreError(f"That name is {len(name)} characters long; please use at most {MAX_NAME}.")
+    return name
+
+
+def normalise_class_code(raw: str) -> str:
+    code = " ".join(clean_text(raw).split()).upper()
+    if len(code) > 20:
+        raise StoreError(f"That class code is {len(code)} characters long; class codes have at most 20.")
+    return code
+
+
+def _key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, location: str | Path) -> None:
+        """``location``: the SQLite file, or a ``postgresql://`` URL."""
+        self.database = open_database(location)
+        try:
+            self.database.prepare()
+            with self.database.migrating() as db:
+                self._migrate(db)
+        except self.database.errors as exc:
+            raise StoreError(
+                f"Cannot open the progress database {self.database.where}: {str(exc).strip()}. {self.database.advice}"
+            ) from exc
+        except OSError as exc:
+            raise StoreError(f"Cannot create the data folder {Path(location).parent}: {exc.strerror}.") from exc
+
+    @property
+    def where(self) -> str:
+        return self.database.where
+
+    def _connect(self) -> Any:
+        return self.database.connect()
+
+    def _write(self) -> Any:
+        return self.database.transaction()
+
+    def _migrate(self, db: Connection) -> None:
+        db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {row["name"] for row in db.execute("SELECT name FROM migrations").fetchall()}
+        for name, step in MIGRATIONS:
+            if name not in done:
+                step(db, self.database)
+                db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
+
+    def applied_migrations(self) -> list[str]:
+        with self._connect() as db:
+            return [row["name"] for row in db.execute("SELECT name FROM migrations ORDER BY name").fetchall()]
+
+    def learner(self, raw_name: str, class_code: str | None = None) -> Learner:
+        """The learner with this name (case does not matter), created on first use.
+
+        A class code given here is recorded (a learner may join or change class); None keeps the one on file.
+        """
+        name = normalise_name(raw_name)
+        code = normalise_class_code(class_code) if class_code else None
+        with self._write() as db:
+            # two app processes may sign the same new learner in at once: the second insert does nothing
+            db.execute(
+                """INSERT INTO learners (name, name_key, class_code, created_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (name_key) DO NOTHING""",
+                (name, _key(name), code or "", _now()),
+            )
+            row = db.execute("SELECT id, name, class_code FROM learners WHERE name_key = ?", (_key(name),)).fetchone()
+            if code is not None and code != row["class_code"]:
+                db.execute("UPDATE learners SET class_code = ? WHERE id = ?", (code, row["id"]))
+                return Learner(int(row["id"]), str(row["name"]), code)
+            return Learner(int(row["id"]), str(row["name"]), str(row["class_code"]))
+
+    def learners(self, class_code: str | None = None) -> list[Learner]:
+        query = "SELECT id, name, class_code FROM learners"
+        params: tuple[str, ...] = ()
+        if class_code:
+            query += " WHERE class_code = ?"
+            params = (class_code,)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY name_key", params).fetchall()
+        return [Learner(int(r["id"]), str(r["name"]), str(r["class_code"])) for r in rows]
+
+    def class_codes(self) -> list[str]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT DISTINCT class_code FROM learners WHERE class_code != '' ORDER BY class_code"
+            ).fetchall()
+        return [str(r["class_code"]) for r in rows]
+
+    def all_attempts(self, class_code: str | None = None) -> list[AttemptRow]:
+        """Every attempt, oldest first, with the learner's name and class."""
+        if class_code:
+            return self._attempt_rows("WHERE l.class_code = ?", (class_code,))
+        return self._attempt_rows("", ())
+
+    def _with_learner(self, table: str, where: str, params: tuple[object, ...]) -> list[Any]:
+        """Rows of ``table`` (alias ``t``), oldest first, each with its learner's name and class."""
+        query = f"""SELECT t.*, l.name AS learner, l.class_code FROM {table} t
+                    JOIN learners l ON l.id = t.learner_id {where} ORDER BY t.id"""
+        with self._connect() as db:
+            return list(db.execute(query, params).fetchall())
+
+    def _attempt_rows(self, where: str, params: tuple[object, ...]) -> list[AttemptRow]:
+        rows = self._with_learner("attempts", where, params)
+        return [
+            AttemptRow(
+                id=int(r["id"]),
+                learner=str(r["learner"]),
+                class_code=str(r["class_code"]),
+                exercise_id=str(r["exercise_id"]),
+                prompt=str(r["prompt"]),
+                passed=bool(r["passed"]),
+                score=int(r["score"]),
+                created_at=str(r["created_at"]),
+                verdict=Verdict.model_validate(json.loads(r["verdict_json"])),
+            )
+            for r in rows
+        ]
+
+    def release_solution(self, exercise_id: str, released: bool = True) -> None:
+        """The instructor shows (or hides again) an exercise's solution to every learner."""
+        with self._write() as db:
+            if released:
+                db.execute(
+                    """INSERT INTO released_solutions (exercise_id, released_at) VALUES (?, ?)
+                       ON CONFLICT (exercise_id) DO NOTHING""",
+                    (exercise_id, _now()),
+                )
+            else:
+                db.execute("DELETE FROM released_solutions WHERE exercise_id = ?", (exercise_id,))
+
+    def released_solutions(self) -> set[str]:
+        with self._connect() as db:
+            return {str(r["exercise_id"]) for r in db.execute("SELECT exercise_id FROM released_solutions").fetchall()}
+
+    def record_attempt(self, learner: Learner, prompt: str, verdict: Verdict) -> int:
+        with self._write() as db:
+            cursor = db.execute(
+                """INSERT INTO attempts (learner_id, exercise_id, prompt, passed, score, verdict_json,
+                   generator, generator_hash, embedder, embedder_hash, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                (
+                    learner.id,
+                    verdict.exercise,
+                    prompt,
+                    int(verdict.passed),
+                    verdict.score,
+                    verdict.model_dump_json(),
+                    verdict.generator,
+                    verdict.generator_hash,
+                    verdict.embedder,
+                    verdict.embedder_hash,
+                    _now(),
+                ),
+            )
+            return int(cursor.fetchall()[0]["id"])
+
+    def record_ungraded(self, learner: Learner, exercise_id: str, prompt: str, reason: str, generator: str) -> int:
+        """Keep a run the model did not answer; it is not an attempt and changes no score."""
+        with self._write() as db:
+            cursor = db.execute(
+                """INSERT INTO ungraded_runs (learner_id, exercise_id, prompt, reason, generator, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
+                (learner.id, exercise_id, prompt, reason, generator, _now()),
+            )
+            return int(cursor.fetchall()[0]["id"])
+
+    def ungraded_runs(self, class_code: str | None = None) -> list[UngradedRun]:
+        """Every run the model did not answer, oldest first (for the instructor)."""
+        where, params = ("WHERE l.class_code = ?", (class_code,)) if class_code else ("", ())
+        rows = self._with_learner("ungraded_runs", where, params)
+        return [
+            UngradedRun(
+                id=int(r["id"]),
+                learner=str(r["learner"]),
+                class_code=str(r["class_code"]),
+                exercise_id=str(r["exercise_id"]),
+                prompt=str(r["prompt"]),
+                reason=str(r["reason"]),
+                generator=str(r["generator"]),
+                created_at=str(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    def attempts(self, learner: Learner, exercise_id: str) -> list[AttemptRow]:
+        """This learner's attempts at one exercise, newest first."""
+        rows = self._attempt_rows("WHERE t.learner_id = ? AND t.exercise_id = ?", (learner.id, exercise_id))
+        return rows[::-1]
+
+    def progress(self, learner: Learner) -> dict[str, Progress]:
+        with self._connect() as db:
+            rows = db.execute(
+                """SELECT exercise_id, COUNT(*) AS n, MAX(score) AS best, MAX(passed) AS passed
+                   FROM attempts WHERE learner_id = ? GROUP BY exercise_id""",
+                (learner.id,),
+            ).fetchall()
+        return {
+            str(r["exercise_id"]): Progress(attempts=int(r["n"]), best_score=int(r["best"]), passed=bool(r["passed"]))
+            for r in rows
+        }

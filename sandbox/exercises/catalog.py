@@ -1,0 +1,136 @@
+"""The catalog: every exercise and track under one folder, re-read when a file changes.
+
+A broken file is kept aside as :class:`BrokenFile` and never stops the other
+files loading. Files are re-read when their size or modification time changes,
+so an instructor who drops a new file into ``exercises/`` sees it without a restart.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExerciseFileError, ExerciseNotFound
+from .loading import display_path, load_exercise_file, load_track_file
+from .schema import Exercise, Track
+
+TRACK_FILE = "track.yaml"
+EXERCISE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class BrokenFile:
+    path: str
+    problems: list[str]
+
+
+@dataclass
+class Catalog:
+    """Everything loaded from one exercises folder."""
+
+    root: Path
+    tracks: list[Track] = field(default_factory=list)
+    exercises: dict[str, Exercise] = field(default_factory=dict)
+    broken: list[BrokenFile] = field(default_factory=list)
+
+    def track(self, track_id: str) -> Track | None:
+        return next((t for t in self.tracks if t.id == track_id), None)
+
+    def in_order(self) -> list[Exercise]:
+        """Every exercise in the order the app lists them: by track, then by difficulty."""
+        return [e for track in self.tracks for e in self.in_track(track.id)]
+
+    def in_track(self, track_id: str) -> list[Exercise]:
+        items = [e for e in self.exercises.values() if e.track == track_id]
+        return sorted(items, key=lambda e: (e.difficulty, e.title.casefold()))
+
+    def find(self, ref: str) -> Exercise:
+        """An exercise by id, or by the path of its file."""
+        if ref in self.exercises:
+            return self.exercises[ref]
+        candidate = Path(ref)
+        if candidate.suffix in EXERCISE_SUFFIXES:
+            wanted = candidate.resolve()
+            for exercise in self.exercises.values():
+                if Path(exercise.path).resolve() == wanted:
+                    return exercise
+        close = difflib.get_close_matches(ref, list(self.exercises), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ExerciseNotFound(
+            f"No exercise '{ref}' in {self.root}.{hint} `prompt-sandbox check` lists problems with the files."
+        )
+
+
+_cache_lock = threading.Lock()
+_file_cache: dict[Path, tuple[tuple[int, int], Any]] = {}
+
+
+def _cached(path: Path, loader: Any) -> Any:
+    """Parse a file once per (size, mtime); returns the object or the error it raised."""
+    stat = path.stat()
+    signature = (stat.st_size, stat.st_mtime_ns)
+    with _cache_lock:
+        hit = _file_cache.get(path)
+        if hit is not None and hit[0] == signature:
+            return hit[1]
+    try:
+        result: Any = loader()
+    except ExerciseFileError as exc:
+        result = exc
+    with _cache_lock:
+        _file_cache[path] = (signature, result)
+    return result
+
+
+def load_catalog(root: Path) -> Catalog:
+    """Load every exercise and track under ``root``. Never raises for a broken file."""
+    root = Path(root)
+    catalog = Catalog(root=root)
+    if not root.is_dir():
+        catalog.broken.append(
+            BrokenFile(
+                str(root), [f"{root}: the exercises folder does not exist; create it or set PROMPT_SANDBOX_EXERCISES"]
+            )
+        )
+        return catalog
+    tracks: dict[str, Track] = {}
+    files = sorted(p for p in root.rglob("*") if p.suffix in EXERCISE_SUFFIXES and p.is_file())
+    for path in files:
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        track_id = relative.parts[0] if len(relative.parts) > 1 else ""
+        if path.name == TRACK_FILE:
+            loaded = _cached(path, lambda p=path: load_track_file(p, root))
+            if isinstance(loaded, ExerciseFileError):
+                catalog.broken.append(BrokenFile(loaded.path, loaded.problems))
+            else:
+                tracks[track_id] = loaded.model_copy(update={"id": track_id})  # a track file at the root too
+            continue
+        loaded = _cached(path, lambda p=path, t=track_id: load_exercise_file(p, root, t))
+        if isinstance(loaded, ExerciseFileError):
+            catalog.broken.append(BrokenFile(loaded.path, loaded.problems))
+            continue
+        if loaded.id in catalog.exercises:
+            other = catalog.exercises[loaded.id]
+            display = display_path(path, root)
+            catalog.broken.append(
+                BrokenFile(
+                    display,
+                    [
+                        f"{display}:1: the id '{loaded.id}' is already used by {display_path(Path(other.path), root)}; "
+                        "rename this file or add a different 'id:'"
+                    ],
+                )
+            )
+            continue
+        catalog.exercises[loaded.id] = loaded
+    for track_id in sorted({e.track for e in catalog.exercises.values()}):
+        if track_id not in tracks:
+            title = track_id.replace("-", " ").replace("_", " ").capitalize() if track_id else "Exercises"
+            tracks[track_id] = Track(id=track_id, title=title)
+    catalog.tracks = sorted(tracks.values(), key=lambda t: (t.order, t.title.casefold()))
+    return catalog

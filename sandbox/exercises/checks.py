@@ -1,0 +1,235 @@
+"""Rule checks on a model's answer, each failure explained in one plain sentence.
+
+Embedding similarity cannot tell "positive" from "negative" or "3 days" from
+"30 days"; these checks can, and their messages tell the learner why an answer
+that looks close did not pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from .prompts import fill as _fill
+from .schema import Checks
+
+WORD = re.compile(r"\w+(?:['’-]\w+)*")
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\d])")
+"""A number not glued to letters before it ("SKU12" is a code) but maybe after ("12kg", "9:30am")."""
+FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    passed: bool
+    message: str
+    """For a failure: one sentence the learner reads. Empty when passed."""
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+def numbers_in(text: str) -> list[str]:
+    return [n.replace(",", "") for n in NUMBER.findall(text)]
+
+
+def _has(text: str, needle: str, case_sensitive: bool) -> bool:
+    if case_sensitive:
+        return needle in text
+    return needle.casefold() in text.casefold()
+
+
+def labels_found(text: str, labels: list[str], case_sensitive: bool) -> list[str]:
+    flags = 0 if case_sensitive else re.IGNORECASE
+    return [label for label in labels if re.search(rf"(?<!\w){re.escape(label)}(?!\w)", text, flags)]
+
+
+def _quote(items: list[str], joiner: str = "or") -> str:
+    quoted = [f"'{i}'" for i in items]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + f" {joiner} " + quoted[-1]
+
+
+def parse_json_object(text: str) -> tuple[dict[str, object] | None, str]:
+    """The answer as a JSON object (a ```json fence around it is allowed), or why not."""
+    stripped = text.strip()
+    fenced = FENCE.match(stripped)
+    if fenced:
+        stripped = fenced.group(1).strip()
+    try:
+        value = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        return None, f"Your answer is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+    if not isinstance(value, dict):
+        return None, "Your answer must be a JSON object, in curly braces { }."
+    return value, ""
+
+
+def run_checks(output: str, checks: Checks, variables: dict[str, str], expected: list[str]) -> list[CheckOutcome]:
+    """Every check that is set, in a fixed order, with its verdict on ``output``."""
+    results: list[CheckOutcome] = []
+    cs = checks.case_sensitive
+    text = output.strip()
+
+    def add(name: str, ok: bool, message: str) -> None:
+        results.append(CheckOutcome(name, ok, "" if ok else message))
+
+    if checks.labels:
+        labels = [_fill(label, variables) for label in checks.labels]
+        found = labels_found(text, labels, cs)
+        wanted = labels_found(expected[0], labels, False) if expected else []
+        if not found:
+            add("labels", False, f"Your answer must be one of {_quote(labels)}, but it names none of them.")
+        elif len(found) > 1:
+            add(
+                "labels",
+                False,
+                f"Your answer names more than one label ({', '.join(found)}); it must give exactly one.",
+            )
+        elif wanted and found[0].casefold() != wanted[0].casefold():
+            add("labels", False, f"Your answer says '{found[0]}', but this case should be labelled '{wanted[0]}'.")
+        else:
+            add("labels", True, "")
+    if checks.contains:
+        missing = [n for n in (_fill(c, variables) for c in checks.contains) if not _has(text, n, cs)]
+        add("contains", not missing, f"Your answer must mention {_quote(missing, 'and')}." if missing else "")
+    if checks.contains_any:
+        options = [_fill(c, variables) for c in checks.contains_any]
+        ok = any(_has(text, n, cs) for n in options)
+        add("contains_any", ok, f"Your answer must mention at least one of {_quote(options)}.")
+    if checks.not_contains:
+        present = [n for n in (_fill(c, variables) for c in checks.not_contains) if _has(text, n, cs)]
+        add("not_contains", not present, f"Your answer must not mention {_quote(present, 'and')}." if present else "")
+    if checks.exact is not None:
+        want = _fill(checks.exact, variables).strip()
+        ok = text == want if cs else text.casefold() == want.casefold()
+        add("exact", ok, f"Your answer must be exactly '{want}' and nothing else.")
+    if checks.regex is not None:
+        ok = re.search(_fill(checks.regex, variables), text) is not None
+        add("regex", ok, f"Your answer must {checks.explain or 'match the required pattern'}.")
+    count = len(words(text))
+    if checks.min_words is not None:
+        add(
+            "min_words",
+            count >= checks.min_words,
+            f"Your answer had {count} words; at least {checks.min_words} are needed.",
+        )
+    if checks.max_words is not None:
+        add(
+            "max_words",
+            count <= checks.max_words,
+            f"Your answer had {count} words; at most {checks.max_words} are allowed.",
+        )
+    if checks.max_lines is not None:
+        lines = len([line for line in text.splitlines() if line.strip()])
+        add(
+            "max_lines",
+            lines <= checks.max_lines,
+            f"Your answer had {lines} lines; at most {checks.max_lines} are allowed.",
+        )
+    if checks.json_keys:
+        value, problem = parse_json_object(text)
+        if value is None:
+            add("json_keys", False, problem)
+        else:
+            missing = [k for k in checks.json_keys if k not in value]
+            add(
+                "json_keys",
+                not missing,
+                f"Your JSON must have the key{'s' if len(missing) > 1 else ''} {_quote(missing, 'and')}.",
+            )
+    if checks.language:
+        results.append(language_outcome(text, checks.language))
+    return results
+
+
+LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.MULTILINE)
+
+
+def _same_value(number: str) -> str:
+    """'18.00' and '18' are the same number; '007' stays an identifier."""
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def numbers_outcome(output: str, reference: str) -> CheckOutcome:
+    """The numbers in the closest reference must all appear in the answer ("3 days" is not "30 days").
+
+    Numbers are compared by value ("18.00" is "18"); the "1." that starts an item of a
+    numbered list is a list marker, not a number.
+    """
+    wanted = numbers_in(LIST_MARKER.sub(r"\1", reference))
+    if not wanted:
+        return CheckOutcome("numbers", True, "")
+    said = numbers_in(LIST_MARKER.sub(r"\1", output))
+    have = {_same_value(n) for n in said}
+    missing = [n for n in wanted if _same_value(n) not in have]
+    if not missing:
+        return CheckOutcome("numbers", True, "")
+    got = f" but your answer says {', '.join(said)}" if said else " but your answer has no number"
+    return CheckOutcome("numbers", False, f"The expected answer has the number {', '.join(missing)},{got}.")
+
+
+# --- language: a script and common-word heuristic, no model needed -------------------------
+
+_LATIN_WORDS = {
+    "en": "the and is are of to in it you that for with this be on not have was your we hello yes thanks thank please",
+    "es": "el la los las de que y en un una es por con para no su se del al lo como más hola gracias sí usted está",
+    "fr": "le la les de des et est un une que en du pour pas vous nous il elle dans sur avec ce bonjour merci oui",
+    "de": "der die das und ist nicht ein eine zu den mit von sie ich es auf für dem sich auch hallo danke ja bitte",
+    "pt": "o a os as de que e em um uma é do da para não com por se no na seu sua olá obrigado obrigada sim você",
+    "it": "il lo la gli le di che e è un una per non con del della sono si in al ciao grazie sì questo",
+}
+_SCRIPTS = {
+    "ru": ("Russian", [(0x0400, 0x04FF)]),
+    "uk": ("Ukrainian", [(0x0400, 0x04FF)]),
+    "ar": ("Arabic", [(0x0600, 0x06FF), (0x0750, 0x077F)]),
+    "hi": ("Hindi", [(0x0900, 0x097F)]),
+    "zh": ("Chinese", [(0x4E00, 0x9FFF), (0x3400, 0x4DBF)]),
+    "ja": ("Japanese", [(0x3040, 0x30FF), (0x4E00, 0x9FFF)]),
+    "ko": ("Korean", [(0xAC00, 0xD7AF), (0x1100, 0x11FF)]),
+    "el": ("Greek", [(0x0370, 0x03FF)]),
+    "he": ("Hebrew", [(0x0590, 0x05FF)]),
+    "th": ("Thai", [(0x0E00, 0x0E7F)]),
+}
+_LATIN_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian"}
+LANGUAGES: dict[str, str] = {**_LATIN_NAMES, **{code: name for code, (name, _) in _SCRIPTS.items()}}
+_WORD_SETS = {code: set(words.split()) for code, words in _LATIN_WORDS.items()}
+
+
+def _in_ranges(ch: str, ranges: list[tuple[int, int]]) -> bool:
+    return any(low <= ord(ch) <= high for low, high in ranges)
+
+
+def detect_language(text: str) -> str | None:
+    """Best guess among LANGUAGES: by script for non-Latin ones, by common words for Latin ones."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    for code, (_, ranges) in _SCRIPTS.items():
+        if code in ("uk", "ja"):
+            continue
+        if sum(_in_ranges(ch, ranges) for ch in letters) / len(letters) >= 0.5:
+            if code == "zh" and any(_in_ranges(ch, [(0x3040, 0x30FF)]) for ch in letters):
+                return "ja"
+            return code
+    if any(_in_ranges(ch, [(0x3040, 0x30FF)]) for ch in letters):
+        return "ja"
+    tokens = [w.casefold() for w in words(text)]
+    hits = {code: sum(t in vocabulary for t in tokens) for code, vocabulary in _WORD_SETS.items()}
+    best = max(hits.values())
+    winners = [code for code, count in hits.items() if count == best]
+    return winners[0] if best > 0 and len(winners) == 1 else None
+
+
+def language_outcome(text: str, code: str) -> CheckOutcome:
+    name = LANGUAGES.get(code, code)
+    found = detect_language(text)
+    if found == code or (code == "uk" and found == "ru"):
+        return CheckOutcome("language", True, "")
+    if found is None:
+        return CheckOutcome("language", False, f"Your answer must be in {name}; it could not be recognised as {name}.")
+    return CheckOutcome("language", False, f"Your answer must be in {name}, but it looks like {LANGUAGES[found]}.")

@@ -1,0 +1,66 @@
+"""The factories: which implementation answers for the configured models.
+
+A manifest on this computer gets the transformers engine behind the batching
+service; a ``format: openai`` manifest gets the model server's client. The rest
+of the app asks for a :class:`~sandbox.models.base.Generator` or an
+:class:`~sandbox.models.base.Embedder` here and never names an implementation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Settings
+from ..errors import ModelError
+from .base import BesideGenerator, Embedder, Generator
+from .embedders import SentenceTransformerEmbedder
+from .engine import TransformersGenerator
+from .manifests import ServerManifest, get_manifest, local_manifest
+from .service import GenerationService
+
+DTYPES = ("float32", "bfloat16")
+"""The number types the engine runs in (``PROMPT_SANDBOX_DTYPE``)."""
+
+
+def build_engine(settings: Settings, progress: Any = None, packed: bool = True) -> TransformersGenerator:
+    """The configured local language model itself, answering one request per call unless given a batch.
+
+    ``packed=False`` keeps transformers' own linear layers (the bench's naive path).
+    """
+    manifest = local_manifest(settings, settings.generator, "generator")
+    if manifest.format == "sentence-transformers":
+        raise ModelError(f"{manifest.manifest_path}: a generator must be format gguf or transformers.")
+    if settings.dtype not in DTYPES:
+        raise ModelError(
+            f"PROMPT_SANDBOX_DTYPE={settings.dtype!r} is not a number type the app can run; "
+            f"use one of {', '.join(DTYPES)}."
+        )
+    return TransformersGenerator(manifest, settings, progress, packed)
+
+
+def build_generator(settings: Settings, progress: Any = None) -> Generator:
+    """The configured language model behind the batching service: what the app and the tools use.
+
+    A local model is batched here; a model server batches itself, and the service
+    only keeps the queue, one run per learner and cancelling the same.
+    """
+    manifest = get_manifest(settings, settings.generator, "generator")
+    if isinstance(manifest, ServerManifest):
+        from .server import ServerEngine  # requests is imported only for a model server
+
+        engine: Any = ServerEngine(manifest)
+        return GenerationService(engine, manifest.server.parallel, 0.0)
+    return GenerationService(build_engine(settings, progress), settings.batch_size, settings.batch_window_ms / 1000)
+
+
+def build_embedder(settings: Settings, progress: Any = None, beside: Generator | None = None) -> Embedder:
+    """The configured embedding model; given ``beside`` (the app's generator), a local one computes on its thread."""
+    manifest = get_manifest(settings, settings.embedder, "embedder")
+    if isinstance(manifest, ServerManifest):
+        from .server import ServerEmbedder
+
+        return ServerEmbedder(manifest)
+    if manifest.format != "sentence-transformers":
+        raise ModelError(f"{manifest.manifest_path}: an embedder must be format sentence-transformers or openai.")
+    embedder = SentenceTransformerEmbedder(manifest, settings, progress)
+    return embedder if beside is None else BesideGenerator(embedder, beside)

@@ -1,0 +1,148 @@
+"""Model manifests: one YAML file per model in ``models/``, read into typed models.
+
+A manifest says what a model is for (``role``), where its weights come from (a
+pip package that carries them, or a local folder) and their sha256, or, for
+``format: openai``, which OpenAI-compatible server answers for it. A broken
+manifest raises :class:`~sandbox.errors.ModelError` naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..config import Settings
+from ..errors import ModelError
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    package: str | None = None
+    """The pip package that carries the weights (install it with --no-deps if it drags in other things)."""
+    module: str | None = None
+    """The import name of that package, whose folder holds the weights."""
+    path: str | None = None
+    """Or: a local folder (absolute, or relative to the models folder)."""
+    folder: str = ""
+    """A sub-folder of the package or path that holds the model."""
+    file: str = Field(min_length=1)
+    """The weights file whose sha256 is given."""
+
+
+class ModelManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    role: Literal["generator", "embedder"]
+    title: str = ""
+    license: str = Field(min_length=1)
+    format: Literal["gguf", "transformers", "sentence-transformers"]
+    source: Source
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    context_length: int = 2048
+    """Longest prompt plus answer, in tokens, the app will ask of this model."""
+
+    manifest_path: str = Field(default="", exclude=True)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.sha256[:12]
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+
+class ServerSpec(BaseModel):
+    """Where an OpenAI-compatible model server answers (vLLM, Ollama, LM Studio, llama.cpp's server, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(pattern=r"^https?://")
+    """The address up to and including /v1, e.g. http://gpu-server:8000/v1."""
+    model: str = Field(min_length=1)
+    """The model name the server knows it by (what its /v1/models lists)."""
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """The environment variable that holds the API key (never the key itself)."""
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0)
+    """Longest wait for the next piece of an answer (or for an embedding)."""
+    parallel: int = Field(default=16, ge=1)
+    """Most requests this app sends at once; the server batches them."""
+    continue_final_message: bool = False
+    """Ask the server to continue a started answer (vLLM's option; leave off for servers that reject it)."""
+
+
+class ServerManifest(BaseModel):
+    """A model answered by a server rather than loaded here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    role: Literal["generator", "embedder"]
+    title: str = ""
+    license: str = ""
+    format: Literal["openai"]
+    server: ServerSpec
+    context_length: int = 2048
+
+    manifest_path: str = Field(default="", exclude=True)
+
+    @property
+    def fingerprint(self) -> str:
+        """Names the served model (its weights are not here to hash), so calibrations follow it."""
+        return hashlib.sha256(f"openai:{self.server.model}".encode()).hexdigest()[:12]
+
+    @property
+    def label(self) -> str:
+        return self.title or self.server.model
+
+
+Manifest = ModelManifest | ServerManifest
+
+
+def load_manifests(models_dir: Path) -> dict[str, Manifest]:
+    """Every manifest in ``models_dir``; a broken one raises :class:`ModelError` naming the file."""
+    manifests: dict[str, Manifest] = {}
+    for path in sorted(Path(models_dir).glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            kind: type[ModelManifest] | type[ServerManifest] = (
+                ServerManifest if isinstance(data, dict) and data.get("format") == "openai" else ModelManifest
+            )
+            manifest = kind.model_validate(data)
+        except yaml.YAMLError as exc:
+            raise ModelError(f"{path}: not valid YAML ({exc}).") from None
+        except ValidationError as exc:
+            lines = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            raise ModelError("\n".join(lines)) from None
+        if manifest.name in manifests:
+            raise ModelError(f"{path}: the model name '{manifest.name}' is used by another manifest too.")
+        manifests[manifest.name] = manifest.model_copy(update={"manifest_path": str(path)})
+    return manifests
+
+
+def get_manifest(settings: Settings, name: str, role: str) -> Manifest:
+    manifests = load_manifests(settings.models_dir)
+    if name not in manifests:
+        known = ", ".join(n for n, m in manifests.items() if m.role == role) or "none"
+        raise ModelError(
+            f"No model manifest named '{name}' in {settings.models_dir}. Models with role {role}: {known}."
+        )
+    manifest = manifests[name]
+    if manifest.role != role:
+        raise ModelError(f"The model '{name}' is a {manifest.role}, not a {role}; choose another in the configuration.")
+    return manifest
+
+
+def local_manifest(settings: Settings, name: str, role: str) -> ModelManifest:
+    """The manifest of a model whose weights are on this computer."""
+    manifest = get_manifest(settings, name, role)
+    if isinstance(manifest, ServerManifest):
+        raise ModelError(f"The model '{name}' is answered by a server, not loaded on this computer.")
+    return manifest

@@ -1,0 +1,162 @@
+"""The real app, the real models, a real SQLite file, driven in headless Chromium."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from ..browsing import Server, needs_chromium, open_exercise, sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = (
+    "Classify the sentiment of this customer review as positive or negative. Answer with one word.\n\nReview: {input}"
+)
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path / "data")
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.mark.slow
+def test_a_learner_runs_an_exercise_and_keeps_progress_across_reload_and_restart(server, page) -> None:
+    sign_in(page, server.url, "Amina K.")
+    open_exercise(page, "Label review sentiment")
+    page.get_by_role("heading", name="Label review sentiment").wait_for()
+    page.get_by_role("textbox", name="Your prompt").fill(SOLUTION)
+    page.get_by_role("button", name="Run", exact=True).click()
+
+    page.get_by_text("Passed! All 4 cases passed. Score 100.").wait_for(timeout=180_000)
+    outputs = page.locator("[data-testid='stCode']").all_inner_texts()
+    assert "Negative" in outputs and "Positive" in outputs
+    assert page.get_by_text("score 100 / 100").count() == 2
+    html = page.content()
+    assert "The jacket fell apart" not in html and "Friendly staff" not in html, "hidden cases never reach the browser"
+
+    page.reload()  # the name lives in the address, the attempts in SQLite
+    page.get_by_text("Signed in as Amina K.").wait_for()
+    page.get_by_text("Attempt 1 · score 100").first.wait_for()
+
+    server.stop()
+    server.start()  # same data folder
+    page.goto(f"{server.url}/?learner=Amina+K.")
+    page.get_by_text("Best score 100").wait_for()
+    row = page.locator("[data-testid='stHorizontalBlock']", has_text="Label review sentiment")
+    assert "Passed" in row.inner_text()
+    other = page.locator("[data-testid='stHorizontalBlock']", has_text="Find the order number")
+    assert "Not started" in other.inner_text()
+
+
+@pytest.mark.slow
+def test_the_playground_streams_the_answer(server, page) -> None:
+    page.goto(f"{server.url}/playground")
+    page.get_by_role("textbox", name="Your prompt").fill("Write a short poem about the sea.")
+    page.get_by_role("button", name="Run", exact=True).click()
+    code = page.locator("[data-testid='stCode']").first
+    seen: list[str] = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if code.count():
+            text = code.inner_text()
+            if text and (not seen or text != seen[-1]):
+                seen.append(text)
+        if not page.get_by_role("button", name="Run", exact=True).is_disabled() and len(seen) > 1:
+            # keep sampling until the text stops growing
+            time.sleep(1.0)
+            if code.inner_text() == seen[-1]:
+                break
+        time.sleep(0.1)
+    assert len(seen) >= 3, f"the answer should arrive in pieces, saw {seen}"
+    assert all(later.startswith(earlier.rstrip()[:10]) for earlier, later in itertools.pairwise(seen))
+    assert len(seen[-1]) > len(seen[0])
+
+
+@pytest.mark.slow
+def test_a_broken_exercise_file_is_shown_and_the_rest_still_work(tmp_path: Path, page) -> None:
+    exercises = tmp_path / "exercises"
+    shutil.copytree(ROOT / "exercises", exercises)
+    (exercises / "getting-started" / "broken.yaml").write_text("title: Broken\ntask: t\ndifficulty: hard\ncases: []\n")
+    data = tmp_path / "data"
+    running = Server(data)
+    os.environ["PROMPT_SANDBOX_EXERCISES"] = str(exercises)
+    try:
+        running.start()
+        page.goto(running.url)
+        page.get_by_text("1 exercise file(s) could not be loaded").click()
+        page.get_by_text("exercises/getting-started/broken.yaml:3: difficulty").wait_for()
+        assert page.get_by_role("link", name="Label review sentiment").count() == 1
+        # an instructor fixes nothing and adds a new exercise: it appears without a restart
+        (exercises / "getting-started" / "new-one.yaml").write_text(
+            "title: A brand new exercise\ntask: t\ncases:\n  - input: a\n    expect: [b]\n"
+        )
+        page.reload()
+        page.get_by_role("link", name="A brand new exercise").wait_for()
+    finally:
+        del os.environ["PROMPT_SANDBOX_EXERCISES"]
+        running.stop()
+
+
+@pytest.mark.slow
+def test_before_a_pass_the_page_holds_no_hidden_case_no_solution_no_locked_hint(server, page) -> None:
+    sign_in(page, server.url, "Ben")
+    open_exercise(page, "Label review sentiment")
+    page.get_by_role("heading", name="Label review sentiment").wait_for()
+    page.get_by_role("textbox", name="Your prompt").fill("{input}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Not yet: 0 of 4 cases passed").wait_for(timeout=180_000)
+    page.get_by_text("Tell the model which two words it may answer with.").wait_for()  # opened by the failure
+    page.get_by_text("Hint 2 of 2 unlocks after 1 more failed attempt.").wait_for()
+    html = page.content()
+    for secret in ("The jacket fell apart", "Friendly staff", "Classify the sentiment", "Ask for one word only"):
+        assert secret not in html
+
+
+@pytest.mark.slow
+def test_the_instructor_page_opens_only_with_the_passcode(server, page) -> None:
+    sign_in(page, server.url, "Chen Wei")
+    page.goto(f"{server.url}/instructor")
+    page.get_by_label("Instructor passcode").wait_for()
+    assert "Chen Wei" not in page.content(), "nothing of the class reaches a browser without the passcode"
+    page.get_by_label("Instructor passcode").fill("guess")
+    page.get_by_role("button", name="Open").click()
+    page.get_by_text("That passcode is not right.").wait_for()
+    page.get_by_label("Instructor passcode").fill("teach-42")
+    page.get_by_role("button", name="Open").click()
+    page.get_by_role("tab", name="Class grid").wait_for()
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Gradebook (CSV)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "learner,class,exercise,passed,best_score,attempts,first_passed_at"
+    assert "Chen Wei,,sentiment-label,no,0,0," in text
+
+
+@pytest.mark.slow
+def test_a_learner_can_cancel_a_run_and_it_is_not_counted(server, page) -> None:
+    sign_in(page, server.url, "Dana")
+    open_exercise(page, "Turn a driver's note into a polite apology")
+    page.get_by_role("heading", name="Turn a driver's note into a polite apology").wait_for()
+    page.get_by_role("textbox", name="Your prompt").fill("Write a very long story, many paragraphs, about: {input}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator("[data-testid='stCode']").first.wait_for(timeout=180_000)  # the model has started answering
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("You cancelled the run. It was not graded and does not count as an attempt.").wait_for()
+    # the Cancel button of the stopped run goes once the page has redrawn (Streamlit keeps it until then)
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
+    page.get_by_text("No attempts yet.").wait_for()
+    # the learner's place in the queue is free again: the next run goes through
+    page.get_by_role("textbox", name="Your prompt").fill("{input}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Attempt 1 · score").first.wait_for(timeout=180_000)
