@@ -1,6 +1,7 @@
 # One task runner; the README uses these targets.
 #   make run    set everything up, then start the app on http://127.0.0.1:8501
 #   make test   set everything up (Chromium and PostgreSQL included), then run lint and the whole test suite
+#   make lint   ruff, mypy, the layer contracts (lint-imports) and the module size limit
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -48,6 +49,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/python tools/check_module_sizes.py sandbox sandbox_ui tests tools
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
