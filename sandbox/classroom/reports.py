@@ -53,15 +53,24 @@ def gradebook(
 
 
 GRADEBOOK_COLUMNS = ["learner", "class", "exercise", "passed", "best_score", "attempts", "first_passed_at"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is read as a formula by spreadsheet programs (OWASP's CSV injection rule)."""
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """Text a spreadsheet shows as text: a leading ``'`` before a cell a spreadsheet would run as a formula."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
 def gradebook_csv(rows: list[GradebookRow]) -> str:
+    """The gradebook for a spreadsheet; learners' names and class codes can never act as formulas."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(GRADEBOOK_COLUMNS)
     for r in rows:
         passed = "yes" if r.passed else "no"
-        writer.writerow([r.learner, r.class_code, r.exercise, passed, r.best_score, r.attempts, r.first_passed_at])
+        text = [spreadsheet_safe(cell) for cell in (r.learner, r.class_code, r.exercise)]
+        writer.writerow([*text, passed, r.best_score, r.attempts, r.first_passed_at])
     return out.getvalue()
 
 

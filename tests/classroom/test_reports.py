@@ -68,6 +68,25 @@ def test_gradebook_csv_has_one_row_per_learner_and_exercise(classroom) -> None:
     assert by_name["Chen"]["attempts"] == "0" and by_name["Chen"]["class"] == "A-1"
 
 
+@pytest.mark.parametrize(
+    ("name", "exported"),
+    [
+        ('=HYPERLINK("http://x.example","c")', '\'=HYPERLINK("http://x.example","c")'),
+        ("+31 Ana", "'+31 Ana"),
+        ("-Ana", "'-Ana"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("Ana=Ben", "Ana=Ben"),
+    ],
+)
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(settings, name: str, exported: str) -> None:
+    store = Store(settings.database_path)
+    store.learner(name, "=CLASS")
+    learners = [(x.name, x.class_code) for x in store.learners()]
+    [row] = list(csv.DictReader(io.StringIO(gradebook_csv(gradebook([], learners, ["echo"])))))
+    assert row["learner"] == exported
+    assert row["class"] == "'=CLASS"
+
+
 def test_class_filter_and_grid(classroom) -> None:
     rows = _rows(classroom, "B-12")
     assert {r.learner for r in rows} == {"Ana", "Ben"}
