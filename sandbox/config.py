@@ -92,7 +92,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8501
     instructor_passcode: str = ""
-    """Opens the instructor page; empty keeps it closed for everyone."""
+    """Opens the instructor page (the passcode, or its hash from `prompt-sandbox hash-passcode`); empty keeps it closed."""
+    instructor_session_minutes: int = 240
+    """How long the instructor page stays open in a browser after the passcode; then it asks again."""
     batch_size: int = 32
     """Most answers the model writes at once (one padded batch)."""
     batch_window_ms: int = 50
@@ -145,6 +147,7 @@ def load_settings() -> Settings:
         ("port", int),
         ("batch_size", int),
         ("batch_window_ms", int),
+        ("instructor_session_minutes", int),
     ):
         raw = _env(field.upper())
         if raw is not None:

@@ -13,7 +13,8 @@ if str(ROOT.parent) not in sys.path:  # `streamlit run sandbox_ui/app.py` from a
 
 from sandbox_ui import common  # noqa: E402
 
-st.set_page_config(page_title="prompt-sandbox", page_icon=":material/edit_note:", layout="wide")
+# the tab's icon is a file of the app's own: a :material/...: page icon makes the browser fetch it from a font server
+st.set_page_config(page_title="prompt-sandbox", page_icon=str(ROOT / "icon.png"), layout="wide")
 common.settings()  # makes the process offline before any model code runs
 
 pages = [

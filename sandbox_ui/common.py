@@ -6,10 +6,13 @@ all logic lives in the ``sandbox`` package.
 
 from __future__ import annotations
 
+import re
+import secrets
 import threading
 
 import streamlit as st
 
+from sandbox.classroom.access import PasscodeGuard
 from sandbox.classroom.store import Learner, Store
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
@@ -19,6 +22,23 @@ from sandbox.models.base import Embedder, Generator
 
 LEARNER_PARAM = "learner"
 EXERCISE_PARAM = "exercise"
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+"""Every ASCII punctuation mark: Markdown (and Streamlit's :color[...] and :icon: forms) reads no escaped one."""
+_LINKLIKE = re.compile(r"(?i)\b(?:https?|ftp|mailto)(?=:)|\bwww(?=\.)|@")
+"""Where Streamlit's Markdown would still make a link out of plain text (it finds addresses after escapes)."""
+WORD_JOINER = "\u2060"
+
+
+def plain(text: str) -> str:
+    """Text from a person (a name, an address, an answer) made safe for Streamlit's Markdown: shown as typed.
+
+    Every ASCII punctuation mark gets a backslash, which Markdown allows before any of
+    them, so no link, image, emphasis, heading, list, HTML tag or Streamlit directive
+    can come out of it. A web or mail address in it would still become a link, so an
+    invisible word joiner goes after its ``http``, ``www`` or ``@``.
+    """
+    unlinked = _LINKLIKE.sub(lambda found: found.group(0) + WORD_JOINER, text)
+    return _MARKUP.sub(r"\\\1", unlinked)
 
 
 def settings() -> Settings:
@@ -36,6 +56,19 @@ def show_error(error: Exception, where: st.delta_generator.DeltaGenerator | None
             f"Something went wrong: {error}. Your earlier work is saved; try again or tell your instructor.",
             icon=":material/warning:",
         )
+
+
+@st.cache_resource(show_spinner=False)
+def passcode_guard() -> PasscodeGuard:
+    """One per app process: wrong instructor passcodes are counted across every browser session."""
+    return PasscodeGuard()
+
+
+def session_id() -> str:
+    """A random name for this browser session, kept in its server-side state (never from the address)."""
+    if "session_id" not in st.session_state:
+        st.session_state["session_id"] = secrets.token_hex(16)
+    return str(st.session_state["session_id"])
 
 
 @st.cache_resource(show_spinner=False)
@@ -132,9 +165,9 @@ def learner_box(where: st.delta_generator.DeltaGenerator | None = None) -> Learn
     box = where or st.sidebar
     learner = current_learner()
     if learner is not None:
-        box.markdown(f"Signed in as **{learner.name}**")
+        box.markdown(f"Signed in as **{plain(learner.name)}**")
         if learner.class_code:
-            box.caption(f"Class {learner.class_code}")
+            box.caption(f"Class {plain(learner.class_code)}")
         box.button("Not you? Change name", on_click=_sign_out, key="sign_out")
         return learner
     with box.form("learner_form", border=False):

@@ -22,7 +22,7 @@ from sandbox.grading import (
     grade_events,
 )
 from sandbox.models.base import Embedder, Generator
-from sandbox_ui.common import show_error
+from sandbox_ui.common import plain, show_error
 
 EDIT_LABELS = {
     "prompt": ("Your prompt", "For example: ... {input}"),
@@ -109,12 +109,12 @@ def case_result(
     if result.similarity is not None:
         box.caption(
             f"Similarity to the expected answer: {round(result.similarity * 100)} (needs {round(threshold * 100)}). "
-            f"Closest expected answer: “{result.closest_reference}”"
+            f"Closest expected answer: “{plain(result.closest_reference)}”"
         )
     for line in result.feedback:
         if line == "This case passed.":
             continue
-        box.markdown(f"- {line}")
+        box.markdown(f"- {plain(line)}")  # it quotes the model's answer, which the learner's prompt steered
 
 
 def verdict_summary(verdict: Verdict) -> None:

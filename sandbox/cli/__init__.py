@@ -1,7 +1,7 @@
 """The ``prompt-sandbox`` command: serve the app, check and grade exercises, manage models, measure.
 
 Each group of commands has its module (``serve``, ``authoring``: check and
-calibrate, ``grading``: grade and score, ``models``, ``bench``); this one joins
+calibrate, ``grading``: grade and score, ``models``, ``bench``, ``passcode``); this one joins
 them under :func:`main`. Errors from the package (:class:`~sandbox.errors.SandboxError`)
 become one clean message on stderr and exit code 2 (``common.friendly_errors``);
 nothing prints a traceback at a person. Each command imports what it needs when
@@ -17,6 +17,7 @@ from .authoring import calibrate, check
 from .bench import bench
 from .grading import grade, score
 from .models import models
+from .passcode import hash_passcode_command
 from .serve import serve
 
 
@@ -27,5 +28,5 @@ def main() -> None:
     force_offline()
 
 
-for command in (serve, check, calibrate, grade, score, bench, models):
+for command in (serve, check, calibrate, grade, score, bench, models, hash_passcode_command):
     main.add_command(command)

@@ -8,6 +8,7 @@ so an instructor who drops a new file into ``exercises/`` sees it without a rest
 from __future__ import annotations
 
 import difflib
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,13 +66,20 @@ class Catalog:
 
 
 _cache_lock = threading.Lock()
-_file_cache: dict[Path, tuple[tuple[int, int], Any]] = {}
+_file_cache: dict[Path, tuple[bytes, Any]] = {}
 
 
 def _cached(path: Path, loader: Any) -> Any:
-    """Parse a file once per (size, mtime); returns the object or the error it raised."""
-    stat = path.stat()
-    signature = (stat.st_size, stat.st_mtime_ns)
+    """Parse a file once per content; returns the object or the error it raised.
+
+    The content's hash, not its size and time, says whether it changed: an edit that keeps
+    both (a copy that keeps the time, a same-length fix) is still seen. Hashing a few
+    kilobytes per file costs far less than parsing it.
+    """
+    try:
+        signature = hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        signature = b""  # unreadable: the loader reports why
     with _cache_lock:
         hit = _file_cache.get(path)
         if hit is not None and hit[0] == signature:

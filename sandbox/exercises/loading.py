@@ -31,6 +31,9 @@ def _explain(error: dict[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
     name = str(loc[-1]) if loc else ""
+    field = f"'{name}'"
+    if len(loc) > 1 and isinstance(loc[-1], int):  # an item of a list is named by its list, never by its number
+        field = f"each item of '{loc[-2]}'"
     if kind == "missing":
         example = FIELD_HELP.get(name, f"{name}: ...")
         return f"'{name}' is missing; add it, for example:\n    {example}"
@@ -41,26 +44,27 @@ def _explain(error: dict[str, Any], model: type[BaseModel]) -> str:
             return f"unknown field '{name}'; did you mean '{close[0]}'?"
         return f"unknown field '{name}'; the fields allowed here are: {', '.join(allowed)}"
     got = error.get("input")
-    shown = f" (you wrote {got!r})" if got is not None and not isinstance(got, (dict, list)) else ""
+    written = repr(got) if isinstance(got, str) else str(got)  # a YAML date reads 2024-06-01, not datetime.date(...)
+    shown = f" (you wrote {written})" if got is not None and not isinstance(got, (dict, list)) else ""
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"'{name}' must be a whole number{shown}"
+        return f"{field} must be a whole number{shown}"
     if kind in ("float_parsing", "float_type"):
-        return f"'{name}' must be a number such as 0.8{shown}"
+        return f"{field} must be a number such as 0.8{shown}"
     if kind in ("bool_parsing", "bool_type"):
-        return f"'{name}' must be true or false{shown}"
+        return f"{field} must be true or false{shown}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         words = {"ge": "at least", "le": "at most", "gt": "more than", "lt": "less than"}
         limits = error.get("ctx", {})
         bound = " and ".join(f"{words.get(k, k)} {v}" for k, v in limits.items())
-        return f"'{name}' is out of range{shown}: it must be {bound}"
+        return f"{field} is out of range{shown}: it must be {bound}"
     if kind in ("too_short", "string_too_short"):
-        return f"'{name}' must not be empty"
+        return f"{field} must not be empty"
     if kind in ("string_type",):
-        return f"'{name}' must be text; put it in quotes{shown}"
+        return f"{field} must be text; put it in quotes{shown}"
     if kind in ("list_type",):
-        return f'\'{name}\' must be a list, for example: {name}: ["first", "second"]'
+        return f'{field} must be a list, for example: {name}: ["first", "second"]'
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"'{name}' must be a set of 'name: value' lines indented under it"
+        return f"{field} must be a set of 'name: value' lines indented under it"
     return f"{error['msg']}{shown}"
 
 

@@ -45,10 +45,15 @@ class RenderedPrompt:
         return f"Your prompt had no {names}, so the case text was added at the end of it."
 
 
+def visible(ch: str) -> bool:
+    """Whether a character shows on screen: not a space, a control or format character (U+200B, U+2060, ...)."""
+    return not unicodedata.category(ch).startswith(("Z", "C"))
+
+
 def check_prompt(template: str, variables: set[str], max_chars: int) -> str:
     """Clean a prompt and raise :class:`PromptError` if it cannot run; returns the cleaned prompt."""
     text = clean_text(template).strip()
-    if not text:
+    if not any(visible(ch) for ch in text):  # empty, or only spaces and invisible marks (zero-width spaces)
         hint = " Put {input} where the case text should go." if "input" in variables else ""
         raise PromptError(f"Your prompt is empty. Write an instruction for the model.{hint}")
     unknown = placeholders_in(text) - variables

@@ -44,7 +44,8 @@ class Row:
         if self.closed:
             return
         self.closed = True
-        self._send(self.tokenizer.decode(self.tokens, skip_special_tokens=True))
+        # an answer cut at its length limit may stop inside a character: its bytes so far are no text
+        self._send(self.tokenizer.decode(self.tokens, skip_special_tokens=True).rstrip("\ufffd"))
         self.job.finish()
 
 

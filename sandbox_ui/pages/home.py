@@ -47,9 +47,9 @@ if not catalog.exercises:
     st.warning(f"No exercises found in {catalog.root}. Ask your instructor to add exercise files.")
 
 if catalog.broken:
-    with st.expander(
-        f":material/warning: {len(catalog.broken)} exercise file(s) could not be loaded (for your instructor)"
-    ):
-        for broken in catalog.broken:
-            st.markdown(f"**{broken.path}**")
-            st.code("\n".join(broken.problems), language=None, wrap_lines=True)
+    # which file and what is wrong with it (hidden cases' values included) is for the instructor page and the CLI
+    count = len(catalog.broken)
+    st.caption(
+        f"{count} exercise{'s are' if count != 1 else ' is'} being fixed by your instructor and not shown yet. "
+        "Instructors: the Instructor page (Exercise health) and `prompt-sandbox check` say what to fix."
+    )

@@ -5,12 +5,13 @@ Nothing of it is sent to a browser until the instructor passcode is entered.
 
 from __future__ import annotations
 
-import hmac
+import time
 
 import streamlit as st
 
 from sandbox.authoring.solvability import load_saved
 from sandbox.classroom import reports
+from sandbox.errors import SandboxError
 from sandbox_ui import common
 
 st.title("Instructor")
@@ -24,15 +25,28 @@ if not settings.instructor_passcode:
     )
     st.stop()
 
-if not st.session_state.get("instructor"):
+opened = st.session_state.get("instructor")
+if isinstance(opened, float) and time.monotonic() - opened > settings.instructor_session_minutes * 60:
+    del st.session_state["instructor"]
+    st.info(
+        f"The instructor page closed after {settings.instructor_session_minutes} minutes. Enter the passcode again.",
+        icon=":material/lock:",
+    )
+    opened = None
+if not isinstance(opened, float):
     with st.form("passcode_form", border=False):
         code = st.text_input("Instructor passcode", type="password", key="passcode_input")
         submitted = st.form_submit_button("Open", type="primary")
     if submitted:
-        if hmac.compare_digest(code.encode(), settings.instructor_passcode.encode()):
-            st.session_state["instructor"] = True
+        try:
+            result = common.passcode_guard().try_passcode(common.session_id(), code, settings.instructor_passcode)
+        except SandboxError as exc:
+            common.show_error(exc)
+            st.stop()
+        if result.opened:
+            st.session_state["instructor"] = time.monotonic()
             st.rerun()
-        st.error("That passcode is not right.")
+        st.error(result.message)
     st.stop()
 
 healthy, health_line = common.model_health()
@@ -78,7 +92,7 @@ with exercises_tab:
                 "learners tried": s.learners_tried,
                 "learners passed": s.learners_passed,
                 "pass rate": f"{round(100 * s.pass_rate)}%",
-                "median attempts to pass": s.median_attempts_to_pass if s.median_attempts_to_pass is not None else "",
+                "median attempts to pass": s.median_attempts_to_pass,  # None shows as empty; "" broke the column
             }
             for s in stats
         ],
@@ -149,7 +163,7 @@ with health_tab:
             hide_index=True,
         )
     for broken in catalog.broken:
-        st.error(f"{broken.path} could not be loaded:")
+        st.error(f"{common.plain(broken.path)} could not be loaded:")
         st.code("\n".join(broken.problems), language=None, wrap_lines=True)
 
 with export_tab:

@@ -26,6 +26,16 @@ def test_files_are_reread_when_they_change_and_new_files_appear(write_exercise) 
     assert set(load_catalog(write_exercise.root).exercises) == {"one", "two"}
 
 
+def test_an_edit_that_keeps_the_size_and_the_time_is_seen(write_exercise) -> None:
+    path = write_exercise("t/one.yaml", GOOD)
+    assert load_catalog(write_exercise.root).exercises["one"].title == "Label review sentiment"
+    before = path.stat()
+    path.write_text(GOOD.replace("Label review sentiment", "Label review sentimenT"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `cp -p` or a same-second save leaves it
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert load_catalog(write_exercise.root).exercises["one"].title == "Label review sentimenT"
+
+
 def test_duplicate_ids_are_reported_not_merged(write_exercise) -> None:
     write_exercise("a/same.yaml", GOOD)
     write_exercise("b/same.yaml", GOOD)

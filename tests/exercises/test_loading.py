@@ -96,6 +96,18 @@ def test_every_problem_names_file_line_and_fix(write_exercise, text: str, line: 
         assert word in message, message
 
 
+def test_a_wrong_item_in_a_list_is_named_by_its_list_and_a_date_as_written(write_exercise) -> None:
+    write_exercise(
+        "t/x.yaml", GOOD.replace('expect: ["negative"]', "expect: [90]").replace('"Late and crushed."', "2024-06-01")
+    )
+    [broken] = load_catalog(write_exercise.root).broken
+    assert broken.problems == [
+        "exercises/t/x.yaml:6: case 1 > input: 'input' must be text; put it in quotes (you wrote 2024-06-01)",
+        "exercises/t/x.yaml:7: case 1 > expect > item 1: each item of 'expect' must be text; put it in quotes "
+        "(you wrote 90)",
+    ]
+
+
 def test_all_problems_in_a_file_are_reported_at_once(write_exercise) -> None:
     text = GOOD.replace("difficulty: 2", "difficulty: hard").replace("threshold: 0.8", "treshold: 0.8")
     write_exercise("b.yaml", text)

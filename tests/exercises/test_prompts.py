@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.errors import PromptError
-from sandbox.exercises.prompts import render
+from sandbox.exercises.prompts import check_prompt, render
 
 
 def test_placeholder_is_replaced() -> None:
@@ -56,3 +56,13 @@ def test_odd_unicode_is_kept_and_control_characters_dropped() -> None:
     prompt = "Traduis\u0000 en 日本語 👍: {input}\r\nرد بالعربية"
     result = render(prompt, {"input": "e\u0301te"}, 4000)  # decomposed é
     assert result.text == "Traduis en 日本語 👍: \u00e9te\nرد بالعربية"
+
+
+@pytest.mark.parametrize("prompt", ["\u200b\u200b", " \u2060 \ufeff\n\u200c", "\u00a0\u3000"])
+def test_a_prompt_of_only_invisible_characters_is_empty(prompt: str) -> None:
+    with pytest.raises(PromptError, match="Your prompt is empty"):
+        check_prompt(prompt, {"input"}, 4000)
+
+
+def test_a_prompt_with_one_visible_character_among_invisible_ones_runs() -> None:
+    assert check_prompt("\u200bx\u200b", {"input"}, 4000) == "\u200bx\u200b"

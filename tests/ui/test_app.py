@@ -6,12 +6,14 @@ The real models in the real app are proven by tests/ui/test_browser.py.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from sandbox.classroom.access import hash_passcode
 from sandbox.classroom.store import Store
 from sandbox.config import load_settings
 from sandbox.errors import ModelError
@@ -63,7 +65,7 @@ def test_signing_in_keeps_the_name_in_the_address(fakes) -> None:
     at = app().run()
     at.sidebar.text_input(key="learner_name_input").input("Amina K.")
     at.sidebar.button[0].click().run()
-    assert "Signed in as **Amina K.**" in [m.value for m in at.sidebar.markdown]
+    assert "Signed in as **Amina K\\.**" in [m.value for m in at.sidebar.markdown]
     assert at.query_params["learner"] == "Amina K."
 
 
@@ -143,17 +145,74 @@ def test_a_model_that_fails_to_load_shows_a_message_and_the_page_survives(monkey
     st.cache_resource.clear()
 
 
-def test_a_broken_file_is_listed_for_the_instructor(fakes, write_exercise, monkeypatch) -> None:
+def test_a_broken_file_is_listed_for_the_instructor_and_learners_see_no_details(
+    fakes, write_exercise, monkeypatch
+) -> None:
     write_exercise(
         "t/good.yaml", "title: Good one\ntask: t\ncases:\n  - input: a\n    expect: [b]\n    hidden: false\n"
     )
-    write_exercise("t/bad.yaml", "title: Bad\ntask: t\ncases: []\n")
+    secret = "title: Bad\ntask: t\ncases:\n  - input: 2024-06-01\n    expect: [90]\n    hidden: true\n"
+    write_exercise("t/bad.yaml", secret)
     monkeypatch.setenv("PROMPT_SANDBOX_EXERCISES", str(write_exercise.root))
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
     at = app().run()
     assert not at.exception
-    assert any("could not be loaded" in e.label for e in at.expander)
-    assert "exercises/t/bad.yaml:3: cases" in "\n".join(c.value for c in at.code)
     assert [p.proto.label for p in at.get("page_link")] == ["Good one"]
+    assert "1 exercise is being fixed by your instructor and not shown yet." in texts(at)
+    practice = app(learner="Ana", exercise="bad")
+    practice.switch_page("pages/exercise.py").run()
+    assert "This exercise is being fixed by your instructor" in practice.warning[0].value
+    for page in (at, practice):
+        assert "bad.yaml" not in texts(page) and "2024-06-01" not in texts(page) and "90" not in texts(page)
+    teacher = app()
+    teacher.switch_page("pages/instructor.py").run()
+    teacher.text_input(key="passcode_input").input("teach-42")
+    teacher.button[0].click().run()
+    problems = "\n".join(c.value for c in teacher.code)
+    assert "exercises/t/bad.yaml:4: case 1 > input: 'input' must be text; put it in quotes (you wrote 2024-06-01)" in (
+        problems
+    )
+
+
+def test_names_and_addresses_are_shown_as_typed_never_as_markdown(fakes) -> None:
+    at = app().run()
+    at.sidebar.text_input(key="learner_name_input").input("[a](http://e.com) **b** ![t](http://x/n)")
+    at.sidebar.button[0].click().run()
+    [shown] = [m.value for m in at.sidebar.markdown if m.value.startswith("Signed in as")]
+    joiner = "\u2060"  # invisible: Streamlit makes no link of an address with one after its http
+    assert shown == (
+        f"Signed in as **\\[a\\]\\(http{joiner}\\:\\/\\/e\\.com\\) \\*\\*b\\*\\* "
+        f"\\!\\[t\\]\\(http{joiner}\\:\\/\\/x\\/n\\)**"
+    )
+    lost = app(learner="Ana", exercise="[here](http://example.com)")
+    lost.switch_page("pages/exercise.py").run()
+    assert lost.warning[0].value == (
+        f"There is no exercise '\\[here\\]\\(http{joiner}\\:\\/\\/example\\.com\\)'. Pick one below."
+    )
+
+
+def test_a_run_is_never_graded_on_an_exercise_the_learner_did_not_pick(fakes, write_exercise, monkeypatch) -> None:
+    """The learner's exercise file is removed while they write; Run must not grade their prompt on another one."""
+    one = "title: First\ntask: t\ncases:\n  - input: a\n    expect: [b]\n"
+    write_exercise("t/first.yaml", one)
+    gone = write_exercise("t/second.yaml", one.replace("First", "Second"))
+    monkeypatch.setenv("PROMPT_SANDBOX_EXERCISES", str(write_exercise.root))
+    earlier = app(learner="Ana", exercise="first")
+    earlier.switch_page("pages/exercise.py").run()
+    earlier.text_area(key="prompt::first").input("Repeat {input}")
+    earlier.button(key="run").click().run()  # Ana's earlier attempt at the first exercise
+    sent = len(fakes.requests)
+    at = app(learner="Ana", exercise="second")
+    at.switch_page("pages/exercise.py").run()
+    at.text_area(key="prompt::second").input("Say {input}")
+    gone.unlink()
+    at.button(key="run").click().run()
+    assert not at.exception
+    assert at.warning[0].value == "There is no exercise 'second'. Pick one below."
+    assert len(fakes.requests) == sent, "nothing more was sent to the model"
+    assert "cases passed" not in texts(at)
+    store = Store(load_settings().database_path)
+    assert [a.prompt for a in store.all_attempts(None)] == ["Repeat {input}"]
 
 
 def test_playground_streams_an_answer_without_grading(fakes) -> None:
@@ -216,6 +275,44 @@ def test_the_instructor_page_needs_the_passcode(fakes, monkeypatch) -> None:
     assert not at.exception
     assert [t.label for t in at.get("tab")] == ["Class grid", "Exercises", "One learner", "Exercise health", "Export"]
     assert "Secret Learner" in at.dataframe[0].value["learner"].tolist()
+
+
+def test_wrong_passcodes_slow_the_next_try_and_the_instructor_session_expires(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", hash_passcode("teach-42"))
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+
+    def attempt(code: str) -> str:
+        at.text_input(key="passcode_input").input(code)
+        at.button[0].click().run()
+        return at.error[0].value if at.error else ""
+
+    assert [attempt(f"guess-{n}") for n in range(3)] == ["That passcode is not right."] * 3
+    assert attempt("guess-4") == "That passcode is not right. Wait 2 seconds before the next try."
+    assert attempt("teach-42").startswith("Too many wrong tries: wait"), "the right one is not even checked yet"
+    assert not at.get("tab")
+    time.sleep(2.1)
+    assert attempt("teach-42") == ""
+    assert at.get("tab")[0].label == "Class grid"
+    at.session_state["instructor"] = at.session_state["instructor"] - 241 * 60  # four hours and a minute later
+    at.run()
+    assert not at.get("tab") and "The instructor page closed after 240 minutes" in at.info[0].value
+
+
+def test_the_exercise_statistics_keep_numbers_in_their_number_column(fakes, monkeypatch) -> None:
+    """A median for one exercise and none for the others used to mix numbers and "" (an ArrowTypeError each load)."""
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    learner = app(learner="Ana", exercise="sentiment-label")
+    learner.switch_page("pages/exercise.py").run()
+    learner.text_area(key="prompt::sentiment-label").input(SOLUTION)
+    learner.button(key="run").click().run()
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    at.text_input(key="passcode_input").input("teach-42")
+    at.button[0].click().run()
+    assert not at.exception
+    [column] = [d.value["median attempts to pass"] for d in at.dataframe if "median attempts to pass" in d.value]
+    assert column.dtype.kind == "f" and column.notna().sum() == 1 and column.max() == 1
 
 
 def test_a_released_solution_reaches_learners_who_have_not_passed(fakes, monkeypatch) -> None:

@@ -94,9 +94,15 @@ def test_a_broken_exercise_file_is_shown_and_the_rest_still_work(tmp_path: Path,
     try:
         running.start()
         page.goto(running.url)
-        page.get_by_text("1 exercise file(s) could not be loaded").click()
-        page.get_by_text("exercises/getting-started/broken.yaml:3: difficulty").wait_for()
+        page.get_by_text("1 exercise is being fixed by your instructor and not shown yet.").wait_for()
         assert page.get_by_role("link", name="Label review sentiment").count() == 1
+        assert "broken.yaml" not in page.content(), "which file and what is wrong is for the instructor"
+        page.goto(f"{running.url}/instructor")
+        page.get_by_label("Instructor passcode").fill("teach-42")
+        page.get_by_role("button", name="Open").click()
+        page.get_by_role("tab", name="Exercise health").click()
+        page.get_by_text("exercises/getting-started/broken.yaml:3: difficulty").wait_for()
+        page.goto(running.url)
         # an instructor fixes nothing and adds a new exercise: it appears without a restart
         (exercises / "getting-started" / "new-one.yaml").write_text(
             "title: A brand new exercise\ntask: t\ncases:\n  - input: a\n    expect: [b]\n"
@@ -160,3 +166,33 @@ def test_a_learner_can_cancel_a_run_and_it_is_not_counted(server, page) -> None:
     page.get_by_role("textbox", name="Your prompt").fill("{input}")
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("Attempt 1 · score").first.wait_for(timeout=180_000)
+
+
+@pytest.mark.slow
+def test_the_browser_asks_nothing_of_any_other_computer_and_shows_names_as_typed(server, page) -> None:
+    """Offline means offline: every request of a learner's loop and the instructor page goes to this app only."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.on("websocket", lambda socket: asked.append(socket.url))
+    name = "![t](//127.0.0.1:9/n.png) **b**"
+    sign_in(page, server.url, name)
+    assert page.locator("img[src*='n.png']").count() == 0
+    assert page.locator("strong", has_text=name).count() == 1, "the name is shown as typed, in bold"
+    open_exercise(page, "Label review sentiment")
+    page.get_by_role("textbox", name="Your prompt").fill(SOLUTION)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Passed! All 4 cases passed. Score 100.").wait_for(timeout=180_000)
+    page.goto(f"{server.url}/?exercise=[x](http://example.com)")
+    page.goto(f"{server.url}/practice?exercise=[x](http://example.com)")
+    page.get_by_text("There is no exercise '[x](").wait_for()
+    assert page.locator("a[href^='http://example.com']").count() == 0, "no live link from the address bar"
+    page.goto(f"{server.url}/instructor")
+    page.get_by_label("Instructor passcode").fill("teach-42")
+    page.get_by_role("button", name="Open").click()
+    page.get_by_role("tab", name="Class grid").wait_for()
+    page.wait_for_timeout(1000)  # icons and fonts load after the page draws
+    elsewhere = sorted(
+        {url for url in asked if not url.startswith((server.url, server.url.replace("http", "ws"), "data:", "blob:"))}
+    )
+    assert elsewhere == [], "the browser asked other computers for these"
+    assert not any(url.startswith("http://127.0.0.1:9/") for url in asked), "a name's Markdown image was fetched"
