@@ -77,7 +77,15 @@ def _store(location: str) -> Store:
 
 
 def store() -> Store:
-    return _store(settings().database)
+    """The progress store; when it cannot be opened, the page says why and what to check, and stops there."""
+    try:
+        return _store(settings().database)
+    except SandboxError as exc:
+        st.error(
+            f"{exc} Until this is fixed, progress can be neither shown nor saved; tell your instructor.",
+            icon=":material/warning:",
+        )
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)
@@ -134,9 +142,9 @@ def current_learner() -> Learner | None:
     name = st.query_params.get(LEARNER_PARAM)
     if name:
         try:
-            learner = store().learner(name)
+            learner = _store(settings().database).learner(name)
         except SandboxError:
-            return None
+            return None  # a bad name; or no database, which the page itself explains
         st.session_state["learner"] = learner
         return learner
     return None
@@ -146,7 +154,7 @@ def _sign_in() -> None:
     raw = st.session_state.get("learner_name_input", "")
     code = st.session_state.get("learner_class_input", "") or None
     try:
-        learner = store().learner(raw, code)
+        learner = _store(settings().database).learner(raw, code)
     except SandboxError as exc:
         st.session_state["learner_error"] = str(exc)
         return

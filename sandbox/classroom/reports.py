@@ -12,7 +12,7 @@ from typing import Any
 
 from ..exercises.catalog import Catalog
 from ..models.base import Embedder
-from .store import AttemptRow
+from .store import AttemptRow, Learner, UngradedRun
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,20 @@ def gradebook_csv(rows: list[GradebookRow]) -> str:
         text = [spreadsheet_safe(cell) for cell in (r.learner, r.class_code, r.exercise)]
         writer.writerow([*text, passed, r.best_score, r.attempts, r.first_passed_at])
     return out.getvalue()
+
+
+def learner_data_json(learner: Learner, attempts: list[AttemptRow], ungraded: list[UngradedRun]) -> str:
+    """Everything kept about one learner, for them or for a request under personal-information law."""
+    data = {
+        "learner": learner.name,
+        "class": learner.class_code,
+        "attempts": [json.loads(line) for line in attempts_jsonl(attempts).splitlines()],
+        "runs_not_graded": [
+            {"exercise": u.exercise_id, "prompt": u.prompt, "why": u.reason, "model": u.generator, "at": u.created_at}
+            for u in ungraded
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def attempts_jsonl(attempts: list[AttemptRow]) -> str:

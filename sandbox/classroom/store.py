@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,87 +19,10 @@ from typing import Any
 from ..errors import StoreError
 from ..exercises.prompts import clean_text
 from ..grading import Verdict
-from .database import Connection, Database, open_database
+from .database import Connection, open_database
+from .migrations import MIGRATIONS
 
 MAX_NAME = 40
-
-
-def _run_script(db: Connection, script: str) -> None:
-    """Run statements one by one (``executescript`` would commit the migration's transaction)."""
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-Migration = Callable[[Connection, Database], None]
-
-
-def _m001_initial(db: Connection, database: Database) -> None:
-    _run_script(
-        db,
-        """
-        CREATE TABLE learners (
-            id {id},
-            name TEXT NOT NULL,
-            name_key TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE attempts (
-            id {id},
-            learner_id INTEGER NOT NULL REFERENCES learners(id),
-            exercise_id TEXT NOT NULL,
-            prompt TEXT NOT NULL,
-            passed INTEGER NOT NULL,
-            score INTEGER NOT NULL,
-            verdict_json TEXT NOT NULL,
-            generator TEXT NOT NULL,
-            generator_hash TEXT NOT NULL,
-            embedder TEXT NOT NULL,
-            embedder_hash TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX attempts_by_learner ON attempts(learner_id, exercise_id, id);
-        """.replace("{id}", database.id_column),
-    )
-
-
-def _m002_classes_and_releases(db: Connection, database: Database) -> None:
-    _run_script(
-        db,
-        """
-        ALTER TABLE learners ADD COLUMN class_code TEXT NOT NULL DEFAULT '';
-        CREATE TABLE released_solutions (
-            exercise_id TEXT PRIMARY KEY,
-            released_at TEXT NOT NULL
-        );
-        CREATE INDEX attempts_by_exercise ON attempts(exercise_id, id)
-        """,
-    )
-
-
-def _m003_ungraded_runs(db: Connection, database: Database) -> None:
-    _run_script(
-        db,
-        """
-        CREATE TABLE ungraded_runs (
-            id {id},
-            learner_id INTEGER NOT NULL REFERENCES learners(id),
-            exercise_id TEXT NOT NULL,
-            prompt TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            generator TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX ungraded_by_learner ON ungraded_runs(learner_id, exercise_id, id)
-        """.replace("{id}", database.id_column),
-    )
-
-
-MIGRATIONS: list[tuple[str, Migration]] = [
-    ("001_initial", _m001_initial),
-    ("002_classes_and_releases", _m002_classes_and_releases),
-    ("003_ungraded_runs", _m003_ungraded_runs),
-]
 
 
 @dataclass(frozen=True)
@@ -190,7 +112,10 @@ class Store:
                 f"Cannot open the progress database {self.database.where}: {str(exc).strip()}. {self.database.advice}"
             ) from exc
         except OSError as exc:
-            raise StoreError(f"Cannot create the data folder {Path(location).parent}: {exc.strerror}.") from exc
+            raise StoreError(
+                f"Cannot create the data folder {Path(location).parent}: {exc.strerror}. Check that "
+                "PROMPT_SANDBOX_DATA names a folder this app may create and write, or unset it."
+            ) from exc
 
     @property
     def where(self) -> str:
@@ -332,6 +257,9 @@ class Store:
     def ungraded_runs(self, class_code: str | None = None) -> list[UngradedRun]:
         """Every run the model did not answer, oldest first (for the instructor)."""
         where, params = ("WHERE l.class_code = ?", (class_code,)) if class_code else ("", ())
+        return self._ungraded_rows(where, params)
+
+    def _ungraded_rows(self, where: str, params: tuple[object, ...]) -> list[UngradedRun]:
         rows = self._with_learner("ungraded_runs", where, params)
         return [
             UngradedRun(
@@ -346,6 +274,19 @@ class Store:
             )
             for r in rows
         ]
+
+    def records_of(self, learner: Learner) -> tuple[list[AttemptRow], list[UngradedRun]]:
+        """Everything kept about one learner, oldest first: attempts and runs the model did not answer."""
+        attempts = self._attempt_rows("WHERE t.learner_id = ?", (learner.id,))
+        ungraded = self._ungraded_rows("WHERE t.learner_id = ?", (learner.id,))
+        return attempts, ungraded
+
+    def delete_learner(self, learner: Learner) -> None:
+        """Remove the learner and everything kept about them, in one transaction (the instructor confirmed)."""
+        with self._write() as db:
+            db.execute("DELETE FROM attempts WHERE learner_id = ?", (learner.id,))
+            db.execute("DELETE FROM ungraded_runs WHERE learner_id = ?", (learner.id,))
+            db.execute("DELETE FROM learners WHERE id = ?", (learner.id,))
 
     def attempts(self, learner: Learner, exercise_id: str) -> list[AttemptRow]:
         """This learner's attempts at one exercise, newest first."""

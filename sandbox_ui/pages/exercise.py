@@ -14,6 +14,7 @@ from sandbox_ui import common, components
 
 settings = common.settings()
 catalog = common.catalog()
+store = common.store()  # says so on the page if the progress database cannot be used
 learner = common.current_learner()
 
 if not catalog.exercises:
@@ -64,7 +65,7 @@ with left:
     components.case_inputs(exercise)
     components.fixed_parts(exercise)
 
-attempts = common.store().attempts(learner, exercise.id) if learner else []
+attempts = store.attempts(learner, exercise.id) if learner else []
 prompt_key = f"prompt::{exercise.id}"
 if prompt_key not in st.session_state and attempts:
     st.session_state[prompt_key] = attempts[0].prompt
@@ -98,14 +99,14 @@ with right:
                 cancel.empty()
                 if isinstance(verdict, ModelError):
                     model = common.generator().name
-                    common.store().record_ungraded(learner, exercise.id, prompt or "", str(verdict), model)
+                    store.record_ungraded(learner, exercise.id, prompt or "", str(verdict), model)
                     st.caption("This run is kept as not graded: it does not count against you.")
                     verdict = None
                 if verdict is not None and not verdict.cancelled:
-                    common.store().record_attempt(learner, prompt or "", verdict)
+                    store.record_attempt(learner, prompt or "", verdict)
                     st.session_state[last_key] = verdict.for_learner()
                 before = ladder.hints_unlocked(exercise, sum(not a.passed for a in attempts))
-                attempts = common.store().attempts(learner, exercise.id)
+                attempts = store.attempts(learner, exercise.id)
                 failed_now = sum(not a.passed for a in attempts)
                 if verdict is not None and not verdict.passed and exercise.hints:
                     if ladder.hints_unlocked(exercise, failed_now) > before:
@@ -122,7 +123,7 @@ with right:
 
 failed = sum(not a.passed for a in attempts)
 passed = any(a.passed for a in attempts)
-released = exercise.id in common.store().released_solutions()
+released = exercise.id in store.released_solutions()
 with left:
     if exercise.hints:
         st.subheader("Hints")

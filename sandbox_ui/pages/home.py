@@ -20,7 +20,8 @@ if learner is None:
     )
 
 catalog = common.catalog()
-progress = common.store().progress(learner) if learner else {}
+store = common.store()  # says so on the page if the progress database cannot be used
+progress = store.progress(learner) if learner else {}
 practice = "pages/exercise.py"
 
 for track in catalog.tracks:

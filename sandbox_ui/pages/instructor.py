@@ -130,6 +130,23 @@ with learner_tab:
                 st.code(entry.diff or entry.prompt, language="diff" if entry.diff else None, wrap_lines=True)
         if not entries:
             st.caption("No attempts at this exercise yet.")
+        chosen_learner = next(learner for learner in store.learners(chosen_class) if learner.name == who)
+        st.download_button(
+            "Everything kept about this learner (JSON)",
+            reports.learner_data_json(chosen_learner, *store.records_of(chosen_learner)),
+            file_name="learner.json",
+            mime="application/json",
+            key="learner_json",
+        )
+        with st.expander("Delete this learner"):
+            st.markdown(
+                f"This deletes **{common.plain(who)}** and every attempt and run of theirs. It cannot be undone: "
+                "download their data above first if it must be kept."
+            )
+            typed = st.text_input("Type the learner's name to confirm", key="delete_confirm")
+            if st.button("Delete the learner", key="delete_learner", disabled=typed.strip() != who):
+                store.delete_learner(chosen_learner)
+                st.rerun()
 
 with health_tab:
     saved = load_saved(settings)

@@ -16,6 +16,7 @@ from sandbox.classroom.reports import (
     gradebook,
     gradebook_csv,
     grid,
+    learner_data_json,
     timeline,
 )
 from sandbox.classroom.store import Store
@@ -85,6 +86,24 @@ def test_a_name_that_looks_like_a_formula_is_exported_as_text(settings, name: st
     [row] = list(csv.DictReader(io.StringIO(gradebook_csv(gradebook([], learners, ["echo"])))))
     assert row["learner"] == exported
     assert row["class"] == "'=CLASS"
+
+
+def test_one_learners_data_holds_their_attempts_and_runs_and_nobody_elses(classroom) -> None:
+    ana = classroom.learner("Ana")
+    classroom.record_ungraded(ana, "echo", "Say {input}", "the server did not answer", "class-server")
+    data = json.loads(learner_data_json(ana, *classroom.records_of(ana)))
+    assert data["learner"] == "Ana" and data["class"] == "B-12"
+    assert [a["prompt"] for a in data["attempts"]] == ["Say {input}", "Repeat exactly: {input}"]
+    assert {a["learner"] for a in data["attempts"]} == {"Ana"}
+    assert data["runs_not_graded"] == [
+        {
+            "exercise": "echo",
+            "prompt": "Say {input}",
+            "why": "the server did not answer",
+            "model": "class-server",
+            "at": data["runs_not_graded"][0]["at"],
+        }
+    ]
 
 
 def test_class_filter_and_grid(classroom) -> None:

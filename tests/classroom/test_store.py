@@ -135,13 +135,13 @@ def test_class_codes_and_released_solutions(settings, database) -> None:
 
 def test_a_version_1_database_upgrades_in_place(settings) -> None:
     """A classroom's database from before class codes keeps its attempts after the upgrade."""
-    from sandbox.classroom.store import _m001_initial
+    from sandbox.classroom.migrations import m001_initial
 
     settings.database_path.parent.mkdir(parents=True)
     verdict = _verdict(settings)
     with sqlite3.connect(settings.database_path) as db:
         db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        _m001_initial(db, SQLiteDatabase(settings.database_path))
+        m001_initial(db, SQLiteDatabase(settings.database_path))
         db.execute("INSERT INTO migrations VALUES ('001_initial', '2026-01-01')")
         db.execute("INSERT INTO learners VALUES (1, 'Ana', 'ana', '2026-01-01')")
         db.execute(
@@ -196,3 +196,18 @@ def test_a_postgresql_server_that_is_not_running_is_a_clear_error() -> None:
     assert "Cannot open the progress database postgresql://sandbox@127.0.0.1:9/progress" in message
     assert "secret" not in message  # the password never reaches a page or a log
     assert "PROMPT_SANDBOX_DATABASE_URL is running" in message
+
+
+def test_everything_kept_about_a_learner_can_be_read_and_deleted(settings, database) -> None:
+    store = Store(database)
+    ana, ben = store.learner("Ana", "B-12"), store.learner("Ben", "B-12")
+    store.record_attempt(ana, "Repeat: {input}", _verdict(settings))
+    store.record_ungraded(ana, "echo", "Say {input}", "the model server did not answer", "class-server")
+    store.record_attempt(ben, "Echo {input}", _verdict(settings, "nope"))
+    attempts, ungraded = store.records_of(ana)
+    assert [a.prompt for a in attempts] == ["Repeat: {input}"] and [u.prompt for u in ungraded] == ["Say {input}"]
+    store.delete_learner(ana)
+    assert [learner.name for learner in store.learners()] == ["Ben"]
+    assert [a.learner for a in store.all_attempts()] == ["Ben"] and store.ungraded_runs() == []
+    assert store.learner("Ana").id != ana.id, "a new Ana starts from nothing"
+    assert store.records_of(store.learner("Ana")) == ([], [])

@@ -6,50 +6,16 @@ The real models in the real app are proven by tests/ui/test_browser.py.
 from __future__ import annotations
 
 import threading
-import time
-from pathlib import Path
 
-import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from sandbox.classroom.access import hash_passcode
 from sandbox.classroom.store import Store
 from sandbox.config import load_settings
 from sandbox.errors import ModelError
 from sandbox.models import factory
 
 from ..conftest import FakeEmbedder, FakeGenerator
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "sandbox_ui" / "app.py")
-SOLUTION = (
-    "Classify the sentiment of this customer review as positive or negative. Answer with one word.\n\nReview: {input}"
-)
-
-
-@pytest.fixture
-def fakes(monkeypatch):
-    generator = FakeGenerator(["Negative", "Positive", "Negative", "Positive"])
-    monkeypatch.setattr(factory, "build_generator", lambda settings, progress=None: generator)
-    monkeypatch.setattr(factory, "build_embedder", lambda settings, progress=None, beside=None: FakeEmbedder())
-    st.cache_resource.clear()
-    yield generator
-    st.cache_resource.clear()
-
-
-def app(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.code] + [h.value for h in at.title]
-    parts += [e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
-    parts += [i.value for i in at.info] + [c.value for c in at.caption] + [h.value for h in at.header]
-    return "\n".join(str(p) for p in parts)
+from .apptest import SOLUTION, app, texts
 
 
 def test_home_lists_tracks_and_asks_for_a_name(fakes) -> None:
@@ -145,35 +111,6 @@ def test_a_model_that_fails_to_load_shows_a_message_and_the_page_survives(monkey
     st.cache_resource.clear()
 
 
-def test_a_broken_file_is_listed_for_the_instructor_and_learners_see_no_details(
-    fakes, write_exercise, monkeypatch
-) -> None:
-    write_exercise(
-        "t/good.yaml", "title: Good one\ntask: t\ncases:\n  - input: a\n    expect: [b]\n    hidden: false\n"
-    )
-    secret = "title: Bad\ntask: t\ncases:\n  - input: 2024-06-01\n    expect: [90]\n    hidden: true\n"
-    write_exercise("t/bad.yaml", secret)
-    monkeypatch.setenv("PROMPT_SANDBOX_EXERCISES", str(write_exercise.root))
-    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
-    at = app().run()
-    assert not at.exception
-    assert [p.proto.label for p in at.get("page_link")] == ["Good one"]
-    assert "1 exercise is being fixed by your instructor and not shown yet." in texts(at)
-    practice = app(learner="Ana", exercise="bad")
-    practice.switch_page("pages/exercise.py").run()
-    assert "This exercise is being fixed by your instructor" in practice.warning[0].value
-    for page in (at, practice):
-        assert "bad.yaml" not in texts(page) and "2024-06-01" not in texts(page) and "90" not in texts(page)
-    teacher = app()
-    teacher.switch_page("pages/instructor.py").run()
-    teacher.text_input(key="passcode_input").input("teach-42")
-    teacher.button[0].click().run()
-    problems = "\n".join(c.value for c in teacher.code)
-    assert "exercises/t/bad.yaml:4: case 1 > input: 'input' must be text; put it in quotes (you wrote 2024-06-01)" in (
-        problems
-    )
-
-
 def test_names_and_addresses_are_shown_as_typed_never_as_markdown(fakes) -> None:
     at = app().run()
     at.sidebar.text_input(key="learner_name_input").input("[a](http://e.com) **b** ![t](http://x/n)")
@@ -252,67 +189,24 @@ def test_the_playground_passes_system_and_prefill(fakes) -> None:
     assert request.system == "You extract names." and request.prefill == "Tom "
 
 
-def test_the_instructor_page_is_closed_without_a_configured_passcode(fakes, monkeypatch) -> None:
-    monkeypatch.delenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", raising=False)
-    at = app()
-    at.switch_page("pages/instructor.py").run()
-    assert "The instructor page is closed" in at.info[0].value
-    assert not at.get("tab")
-
-
-def test_the_instructor_page_needs_the_passcode(fakes, monkeypatch) -> None:
+def test_an_unusable_data_folder_is_explained_on_every_page_without_a_traceback(fakes, tmp_path, monkeypatch) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("PROMPT_SANDBOX_DATA", str(tmp_path / "a-file" / "data"))
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
-    Store(load_settings().database_path).learner("Secret Learner", "B-12")
-    at = app()
-    at.switch_page("pages/instructor.py").run()
-    assert "Secret Learner" not in texts(at) and not at.dataframe
-    at.text_input(key="passcode_input").input("wrong")
-    at.button[0].click().run()
-    assert at.error[0].value == "That passcode is not right."
-    assert not at.get("tab")
-    at.text_input(key="passcode_input").input("teach-42")
-    at.button[0].click().run()
-    assert not at.exception
-    assert [t.label for t in at.get("tab")] == ["Class grid", "Exercises", "One learner", "Exercise health", "Export"]
-    assert "Secret Learner" in at.dataframe[0].value["learner"].tolist()
-
-
-def test_wrong_passcodes_slow_the_next_try_and_the_instructor_session_expires(fakes, monkeypatch) -> None:
-    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", hash_passcode("teach-42"))
-    at = app()
-    at.switch_page("pages/instructor.py").run()
-
-    def attempt(code: str) -> str:
-        at.text_input(key="passcode_input").input(code)
-        at.button[0].click().run()
-        return at.error[0].value if at.error else ""
-
-    assert [attempt(f"guess-{n}") for n in range(3)] == ["That passcode is not right."] * 3
-    assert attempt("guess-4") == "That passcode is not right. Wait 2 seconds before the next try."
-    assert attempt("teach-42").startswith("Too many wrong tries: wait"), "the right one is not even checked yet"
-    assert not at.get("tab")
-    time.sleep(2.1)
-    assert attempt("teach-42") == ""
-    assert at.get("tab")[0].label == "Class grid"
-    at.session_state["instructor"] = at.session_state["instructor"] - 241 * 60  # four hours and a minute later
-    at.run()
-    assert not at.get("tab") and "The instructor page closed after 240 minutes" in at.info[0].value
-
-
-def test_the_exercise_statistics_keep_numbers_in_their_number_column(fakes, monkeypatch) -> None:
-    """A median for one exercise and none for the others used to mix numbers and "" (an ArrowTypeError each load)."""
-    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
-    learner = app(learner="Ana", exercise="sentiment-label")
-    learner.switch_page("pages/exercise.py").run()
-    learner.text_area(key="prompt::sentiment-label").input(SOLUTION)
-    learner.button(key="run").click().run()
-    at = app()
-    at.switch_page("pages/instructor.py").run()
-    at.text_input(key="passcode_input").input("teach-42")
-    at.button[0].click().run()
-    assert not at.exception
-    [column] = [d.value["median attempts to pass"] for d in at.dataframe if "median attempts to pass" in d.value]
-    assert column.dtype.kind == "f" and column.notna().sum() == 1 and column.max() == 1
+    pages = {"home": app(learner="Ana").run()}
+    for page in ("exercise", "instructor"):
+        pages[page] = app(learner="Ana", exercise="sentiment-label")
+        pages[page].switch_page(f"pages/{page}.py").run()
+    pages["instructor"].text_input(key="passcode_input").input("teach-42")
+    pages["instructor"].button[0].click().run()
+    for name, at in pages.items():
+        assert not at.exception, name
+        [message] = [e.value for e in at.error]
+        assert message.startswith(f"Cannot create the data folder {tmp_path / 'a-file' / 'data'}: Not a directory.")
+        assert "PROMPT_SANDBOX_DATA" in message and "Traceback" not in texts(at), name
+    playground = app()
+    playground.switch_page("pages/playground.py").run()
+    assert not playground.exception and not playground.error, "the playground needs no database"
 
 
 def test_a_released_solution_reaches_learners_who_have_not_passed(fakes, monkeypatch) -> None:

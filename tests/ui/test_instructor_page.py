@@ -1,0 +1,125 @@
+"""The instructor page through AppTest: the passcode and its limits, the class's records, exports and deletion."""
+
+from __future__ import annotations
+
+import time
+
+from sandbox.classroom.access import hash_passcode
+from sandbox.classroom.store import Store
+from sandbox.config import load_settings
+
+from .apptest import SOLUTION, app, texts
+
+
+def test_a_broken_file_is_listed_for_the_instructor_and_learners_see_no_details(
+    fakes, write_exercise, monkeypatch
+) -> None:
+    write_exercise(
+        "t/good.yaml", "title: Good one\ntask: t\ncases:\n  - input: a\n    expect: [b]\n    hidden: false\n"
+    )
+    secret = "title: Bad\ntask: t\ncases:\n  - input: 2024-06-01\n    expect: [90]\n    hidden: true\n"
+    write_exercise("t/bad.yaml", secret)
+    monkeypatch.setenv("PROMPT_SANDBOX_EXERCISES", str(write_exercise.root))
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    at = app().run()
+    assert not at.exception
+    assert [p.proto.label for p in at.get("page_link")] == ["Good one"]
+    assert "1 exercise is being fixed by your instructor and not shown yet." in texts(at)
+    practice = app(learner="Ana", exercise="bad")
+    practice.switch_page("pages/exercise.py").run()
+    assert "This exercise is being fixed by your instructor" in practice.warning[0].value
+    for page in (at, practice):
+        assert "bad.yaml" not in texts(page) and "2024-06-01" not in texts(page) and "90" not in texts(page)
+    teacher = app()
+    teacher.switch_page("pages/instructor.py").run()
+    teacher.text_input(key="passcode_input").input("teach-42")
+    teacher.button[0].click().run()
+    problems = "\n".join(c.value for c in teacher.code)
+    assert "exercises/t/bad.yaml:4: case 1 > input: 'input' must be text; put it in quotes (you wrote 2024-06-01)" in (
+        problems
+    )
+
+
+def test_the_instructor_page_is_closed_without_a_configured_passcode(fakes, monkeypatch) -> None:
+    monkeypatch.delenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", raising=False)
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    assert "The instructor page is closed" in at.info[0].value
+    assert not at.get("tab")
+
+
+def test_the_instructor_page_needs_the_passcode(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    Store(load_settings().database_path).learner("Secret Learner", "B-12")
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    assert "Secret Learner" not in texts(at) and not at.dataframe
+    at.text_input(key="passcode_input").input("wrong")
+    at.button[0].click().run()
+    assert at.error[0].value == "That passcode is not right."
+    assert not at.get("tab")
+    at.text_input(key="passcode_input").input("teach-42")
+    at.button[0].click().run()
+    assert not at.exception
+    assert [t.label for t in at.get("tab")] == ["Class grid", "Exercises", "One learner", "Exercise health", "Export"]
+    assert "Secret Learner" in at.dataframe[0].value["learner"].tolist()
+
+
+def test_wrong_passcodes_slow_the_next_try_and_the_instructor_session_expires(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", hash_passcode("teach-42"))
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+
+    def attempt(code: str) -> str:
+        at.text_input(key="passcode_input").input(code)
+        at.button[0].click().run()
+        return at.error[0].value if at.error else ""
+
+    assert [attempt(f"guess-{n}") for n in range(3)] == ["That passcode is not right."] * 3
+    assert attempt("guess-4") == "That passcode is not right. Wait 2 seconds before the next try."
+    assert attempt("teach-42").startswith("Too many wrong tries: wait"), "the right one is not even checked yet"
+    assert not at.get("tab")
+    time.sleep(2.1)
+    assert attempt("teach-42") == ""
+    assert at.get("tab")[0].label == "Class grid"
+    at.session_state["instructor"] = at.session_state["instructor"] - 241 * 60  # four hours and a minute later
+    at.run()
+    assert not at.get("tab") and "The instructor page closed after 240 minutes" in at.info[0].value
+
+
+def test_the_exercise_statistics_keep_numbers_in_their_number_column(fakes, monkeypatch) -> None:
+    """A median for one exercise and none for the others used to mix numbers and "" (an ArrowTypeError each load)."""
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    learner = app(learner="Ana", exercise="sentiment-label")
+    learner.switch_page("pages/exercise.py").run()
+    learner.text_area(key="prompt::sentiment-label").input(SOLUTION)
+    learner.button(key="run").click().run()
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    at.text_input(key="passcode_input").input("teach-42")
+    at.button[0].click().run()
+    assert not at.exception
+    [column] = [d.value["median attempts to pass"] for d in at.dataframe if "median attempts to pass" in d.value]
+    assert column.dtype.kind == "f" and column.notna().sum() == 1 and column.max() == 1
+
+
+def test_the_instructor_exports_a_learners_data_and_deletes_them_after_confirming(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    learner = app(learner="Ana", exercise="sentiment-label")
+    learner.switch_page("pages/exercise.py").run()
+    learner.text_area(key="prompt::sentiment-label").input(SOLUTION)
+    learner.button(key="run").click().run()
+    Store(load_settings().database_path).learner("Ben")
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    at.text_input(key="passcode_input").input("teach-42")
+    at.button[0].click().run()
+    at.selectbox(key="timeline_learner").select("Ana").run()
+    assert "Everything kept about this learner (JSON)" in [b.proto.label for b in at.get("download_button")]
+    delete = at.button(key="delete_learner")
+    assert delete.disabled, "nothing is deleted before the name is typed"
+    at.text_input(key="delete_confirm").input("Ana").run()
+    at.button(key="delete_learner").click().run()
+    assert not at.exception
+    store = Store(load_settings().database_path)
+    assert [x.name for x in store.learners()] == ["Ben"] and store.all_attempts() == []
