@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from .config import Settings
-from .exercises.checks import CheckOutcome, numbers_in, numbers_outcome, run_checks
+from .exercises.checks import CheckOutcome, codes_in, numbers_in, numbers_outcome, run_checks
 from .exercises.prompts import check_prompt, fill, render
-from .exercises.schema import Exercise
+from .exercises.schema import Checks, Exercise
 from .models.base import Embedder, GenerationRequest, Generator, Piece, Waiting
 
 
@@ -175,6 +175,15 @@ def reference_vectors(embedder: Embedder, texts: list[str]) -> list[list[float]]
     return [list(found[text]) for text in texts]
 
 
+def checks_decide(checks: Checks, expect: list[str]) -> bool:
+    """Whether a case's checks settle its answer alone, as a teacher would: then similarity cannot fail it.
+
+    That is a ``labels`` check with the expected label (exactly one label, the right
+    one: "Sentiment: negative" is as right as "negative") or an ``exact`` answer.
+    """
+    return checks.exact is not None or bool(checks.labels and expect)
+
+
 def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder, settings: Settings) -> CaseResult:
     """Judge one output for case ``index`` without running the model."""
     case = exercise.cases[index]
@@ -188,14 +197,17 @@ def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder
         best = max(range(len(sims)), key=sims.__getitem__)
         similarity = max(0.0, min(1.0, sims[best])) if text else 0.0
         closest = case.expect[best]
-    outcomes: list[CheckOutcome] = run_checks(text, exercise.case_checks(index), case.variables(), case.expect)
-    if exercise.match_numbers and closest is not None and numbers_in(closest):
+    checks = exercise.case_checks(index)
+    outcomes: list[CheckOutcome] = run_checks(text, checks, case.variables(), case.expect)
+    if exercise.match_numbers and closest is not None and (numbers_in(closest) or codes_in(closest)):
         outcomes.append(numbers_outcome(text, closest))
     failed = [o.message for o in outcomes if not o.passed]
     share = (sum(o.passed for o in outcomes) / len(outcomes)) if outcomes else 1.0
-    close_enough = similarity is None or similarity >= threshold
+    decided = checks_decide(checks, case.expect)
+    close_enough = similarity is None or similarity >= threshold or decided
     passed = close_enough and not failed and bool(text)
-    score = round(100 * (similarity if similarity is not None else 1.0) * share)
+    # where the checks decide, they give the score too; similarity is only shown
+    score = round(100 * (similarity if similarity is not None and not decided else 1.0) * share)
     feedback: list[str] = []
     if not text:
         feedback.append("The model gave no answer for this case. Ask it clearly for what you want.")

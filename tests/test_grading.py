@@ -78,6 +78,44 @@ def test_antonyms_that_embeddings_confuse_are_caught(real_embedder, settings, ou
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("output", "passes", "words"),
+    [
+        ("The sentiment is negative.", True, ""),
+        ("Sentiment: negative", True, ""),
+        ("Sentiment: positive", False, "says 'positive', but this case should be labelled 'negative'"),
+        ("It is negative, not positive", False, "names more than one label"),
+    ],
+)
+def test_where_the_labels_decide_a_teacher_s_answer_is_not_failed_by_similarity(
+    real_embedder, settings, output, passes, words
+) -> None:
+    labelled = SENTIMENT.model_copy(update={"checks": SENTIMENT.checks.model_copy(update={"max_words": None})})
+    result = score_output(labelled, 0, output, real_embedder, settings)
+    assert result.similarity is not None
+    assert result.passed is passes
+    assert words in " ".join(result.feedback)
+    if passes:
+        assert result.similarity < labelled.threshold, "similarity alone would have failed it"
+        assert result.score == 100 and not any("not close enough" in line for line in result.feedback)
+
+
+def test_an_exact_answer_decides_and_similarity_only_shows(settings) -> None:
+    exercise = Exercise.model_validate(
+        {
+            "title": "Bay",
+            "task": "t",
+            "cases": [{"input": "x", "expect": ["It is bay A07"], "checks": {"exact": "A07"}}],
+        }
+    )
+    right = score_output(exercise, 0, "a07", FakeEmbedder(), settings)
+    assert right.similarity is not None and right.similarity < settings.threshold, "similarity alone would fail it"
+    assert right.passed and right.score == 100
+    wrong = score_output(exercise, 0, "A70", FakeEmbedder(), settings)
+    assert not wrong.passed and "must be exactly 'A07'" in " ".join(wrong.feedback)
+
+
+@pytest.mark.slow
 def test_numbers_that_look_close_fail_with_a_reason(real_embedder, settings) -> None:
     exercise = Exercise.model_validate(
         {"title": "Delay", "task": "t", "cases": [{"input": "x", "expect": ["The parcel arrives in 3 days."]}]}

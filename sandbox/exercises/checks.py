@@ -15,9 +15,14 @@ from .prompts import fill as _fill
 from .schema import Checks
 
 WORD = re.compile(r"\w+(?:['’-]\w+)*")
-NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\d])")
-"""A number not glued to letters before it ("SKU12" is a code) but maybe after ("12kg", "9:30am")."""
-FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
+NUMBER = re.compile(r"(?<![\w.])(?<![A-Za-z]-)-?\d+(?:[.,]\d+)*(?![\d])")
+"""A number not glued to letters before it ("SKU12" and "BX-2210" are codes) but maybe after ("12kg", "9:30am")."""
+CODE = re.compile(r"(?<![\w-])(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z\d]+(?:-[A-Za-z\d]+)*(?![\w-])")
+"""An identifier of letters and digits, maybe joined by hyphens: BX-2210, A07, SKU12, E-404 (never a plain number)."""
+UNIT = re.compile(r"\d+(?:[.,]\d+)?[A-Za-z]{1,3}|\d{1,2}(?:am|pm)|\d+(?:st|nd|rd|th)", re.IGNORECASE)
+"""A number with its unit or ending (12kg, 9am, 3rd), which is a number, not a code."""
+GLUED = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
+FENCE = re.compile(r"```[a-zA-Z]*[ \t]*\n?(.*?)\n?```", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,22 @@ def words(text: str) -> list[str]:
 
 def numbers_in(text: str) -> list[str]:
     return [n.replace(",", "") for n in NUMBER.findall(text)]
+
+
+def codes_in(text: str) -> list[str]:
+    """Identifiers such as BX-2210 or A07: compared as codes, letter for letter, never as numbers.
+
+    A code has letters and digits, glued together (A07, sku12), with a capital
+    letter (E-404), or joined by a hyphen to a short prefix (bx-2210); "45-minute"
+    is a number and a word, and "12kg" or "9am" a number with its unit.
+    """
+    return [c for c in CODE.findall(text) if not UNIT.fullmatch(c) and _looks_like_a_code(c)]
+
+
+def _looks_like_a_code(token: str) -> bool:
+    if GLUED.search(token) or any(ch.isupper() for ch in token):
+        return True
+    return any(part.isalpha() and len(part) <= 3 for part in token.split("-"))
 
 
 def _has(text: str, needle: str, case_sensitive: bool) -> bool:
@@ -54,18 +75,37 @@ def _quote(items: list[str], joiner: str = "or") -> str:
     return ", ".join(quoted[:-1]) + f" {joiner} " + quoted[-1]
 
 
-def parse_json_object(text: str) -> tuple[dict[str, object] | None, str]:
-    """The answer as a JSON object (a ```json fence around it is allowed), or why not."""
-    stripped = text.strip()
-    fenced = FENCE.match(stripped)
+def parse_json_object(text: str, only: bool = False) -> tuple[dict[str, object] | None, str]:
+    """The JSON object in the answer, or why there is none.
+
+    As people and models write it: alone, in a Markdown code fence, or with words
+    around one object ("Here is the record: {...}"). With ``only`` (a check's
+    ``json_only``), words around the object are a failure that quotes them; a code
+    fence around the whole answer is still allowed.
+    """
+    body = text.strip()
+    around: list[str] = []
+    fenced = FENCE.search(body)
     if fenced:
-        stripped = fenced.group(1).strip()
+        around += [body[: fenced.start()], body[fenced.end() :]]
+        body = fenced.group(1).strip()
     try:
-        value = json.loads(stripped)
+        value = json.loads(body)
     except json.JSONDecodeError as exc:
-        return None, f"Your answer is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+        start = body.find("{")
+        try:
+            value, end = json.JSONDecoder().raw_decode(body, start) if start >= 0 else (None, 0)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            return None, f"Your answer is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+        around += [body[:start], body[end:]]
     if not isinstance(value, dict):
         return None, "Your answer must be a JSON object, in curly braces { }."
+    extra = " ".join(" ".join(part.split()) for part in around if part.strip())
+    if only and extra:
+        shown = f"'{extra[:40]}...'" if len(extra) > 40 else f"'{extra}'"
+        return None, f"Your answer must be only the JSON object, but it also has the words {shown} around it."
     return value, ""
 
 
@@ -132,7 +172,7 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
             f"Your answer had {lines} lines; at most {checks.max_lines} are allowed.",
         )
     if checks.json_keys:
-        value, problem = parse_json_object(text)
+        value, problem = parse_json_object(text, only=checks.json_only)
         if value is None:
             add("json_keys", False, problem)
         else:
@@ -156,21 +196,30 @@ def _same_value(number: str) -> str:
 
 
 def numbers_outcome(output: str, reference: str) -> CheckOutcome:
-    """The numbers in the closest reference must all appear in the answer ("3 days" is not "30 days").
+    """The numbers and codes in the closest reference must all appear in the answer ("3 days" is not "30 days").
 
     Numbers are compared by value ("18.00" is "18"); the "1." that starts an item of a
-    numbered list is a list marker, not a number.
+    numbered list is a list marker, not a number. Codes (BX-2210, A07) are compared
+    as codes, letter for letter but not by case, and never read as numbers.
     """
     wanted = numbers_in(LIST_MARKER.sub(r"\1", reference))
-    if not wanted:
-        return CheckOutcome("numbers", True, "")
     said = numbers_in(LIST_MARKER.sub(r"\1", output))
     have = {_same_value(n) for n in said}
-    missing = [n for n in wanted if _same_value(n) not in have]
-    if not missing:
-        return CheckOutcome("numbers", True, "")
-    got = f" but your answer says {', '.join(said)}" if said else " but your answer has no number"
-    return CheckOutcome("numbers", False, f"The expected answer has the number {', '.join(missing)},{got}.")
+    missing = [n for n in dict.fromkeys(wanted) if _same_value(n) not in have]
+    if missing:
+        got = f" but your answer says {', '.join(dict.fromkeys(said))}" if said else " but your answer has no number"
+        plural = "s" if len(missing) > 1 else ""
+        return CheckOutcome("numbers", False, f"The expected answer has the number{plural} {', '.join(missing)},{got}.")
+    codes = codes_in(output)
+    have_codes = {c.casefold() for c in codes}
+    missing_codes = [c for c in dict.fromkeys(codes_in(reference)) if c.casefold() not in have_codes]
+    if missing_codes:
+        got = f" but your answer says {', '.join(dict.fromkeys(codes))}" if codes else " but your answer has no code"
+        plural = "s" if len(missing_codes) > 1 else ""
+        return CheckOutcome(
+            "numbers", False, f"The expected answer has the code{plural} {', '.join(missing_codes)},{got}."
+        )
+    return CheckOutcome("numbers", True, "")
 
 
 # --- language: a script and common-word heuristic, no model needed -------------------------

@@ -62,7 +62,9 @@ class Checks(BaseModel):
     labels: list[Text] | None = None
     """Exactly one of these labels must appear, and it must be the case's expected one."""
     json_keys: list[Text] | None = None
-    """The answer must be a JSON object with (at least) these keys."""
+    """The answer must hold a JSON object with (at least) these keys (alone, in a code fence, or with words around)."""
+    json_only: bool = False
+    """With json_keys: the answer must be the JSON object alone, with no words around it (a code fence is allowed)."""
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     """The answer must be mainly in this language (a two-letter code such as es; see checks.LANGUAGES)."""
 
@@ -85,7 +87,9 @@ class Checks(BaseModel):
 
     def is_empty(self) -> bool:
         return not any(
-            value is not None for key, value in self.model_dump().items() if key not in ("case_sensitive", "explain")
+            value is not None
+            for key, value in self.model_dump().items()
+            if key not in ("case_sensitive", "explain", "json_only")
         )
 
 

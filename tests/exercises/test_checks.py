@@ -54,6 +54,27 @@ CASES = [
     ({"json_keys": ["name", "city"]}, '{"name": "Ana"}', [], {}, False, "must have the key 'city'"),
     ({"json_keys": ["name"]}, "name: Ana", [], {}, False, "not valid JSON"),
     ({"json_keys": ["name"]}, '["Ana"]', [], {}, False, "must be a JSON object"),
+    # JSON as people and models write it: in a fence with words around, or words around one object
+    ({"json_keys": ["name"]}, 'Here is the record:\n```json\n{"name": "Ana"}\n```\nDone!', [], {}, True, ""),
+    ({"json_keys": ["name"]}, 'Sure! {"name": "Ana"} Hope this helps.', [], {}, True, ""),
+    ({"json_keys": ["name"], "json_only": True}, '```json\n{"name": "Ana"}\n```', [], {}, True, ""),
+    (
+        {"json_keys": ["name"], "json_only": True},
+        'Sure! {"name": "Ana"} Hope this helps.',
+        [],
+        {},
+        False,
+        "must be only the JSON object, but it also has the words 'Sure! Hope this helps.' around it",
+    ),
+    (
+        {"json_keys": ["name"], "json_only": True},
+        'Here is the record:\n```json\n{"name": "Ana"}\n```',
+        [],
+        {},
+        False,
+        "also has the words 'Here is the record:' around it",
+    ),
+    ({"json_keys": ["name"]}, "Sure! {name: Ana}", [], {}, False, "not valid JSON"),
     ({"max_words": 3}, "", [], {}, True, ""),
     ({"contains": ["café"]}, "Le CAFÉ est prêt ☕", [], {}, True, ""),
     ({"language": "es"}, "Puede cambiar la dirección de su paquete en la web.", [], {}, True, ""),
@@ -102,6 +123,34 @@ def test_check_verdicts_and_messages(checks, output, expected, variables, passes
         ("Order 0071", "Order 71", False, "has the number 71, but your answer says 0071"),
         ("1. Load the van\n2. Drive to the depot", "1. Load 12 boxes\n2. Drive to the depot", False, "number 12"),
         ("1. Load 12 boxes\n2. Drive", "1. Load 12 boxes\n2. Drive to the depot", True, ""),
+        # codes are compared as codes, never read as numbers
+        (
+            '{"sku": "BX-2210", "quantity": 45, "bay": "A07"}',
+            '{"sku": "BX-2210", "quantity": 45, "bay": "A07"}',
+            True,
+            "",
+        ),
+        (
+            '{"sku": "bx-2210", "quantity": 45, "bay": "a07"}',
+            '{"sku": "BX-2210", "quantity": 45, "bay": "A07"}',
+            True,
+            "",
+        ),
+        (
+            '{"sku": "BX-2201", "quantity": 45, "bay": "A07"}',
+            '{"sku": "BX-2210", "quantity": 45, "bay": "A07"}',
+            False,
+            "The expected answer has the code BX-2210, but your answer says BX-2201, A07.",
+        ),
+        (
+            '{"sku": "BX-2210", "quantity": 54, "bay": "A07"}',
+            '{"sku": "BX-2210", "quantity": 45, "bay": "A07"}',
+            False,
+            "The expected answer has the number 45, but your answer says 54.",
+        ),
+        ("Error E-404 after 12 minutes.", "E-404, 12 minutes", True, ""),
+        ("Each session lasts 45 minutes.", "Sessions last 45-minute slots", True, ""),
+        ("It weighs 12kg and arrives at 9am on the 3rd.", "12 kg, 9 am, the 3rd", True, ""),
     ],
 )
 def test_numbers_in_the_closest_reference_must_match(output, reference, passes, words) -> None:
