@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from .config import Settings
+from .exercises.advice import case_advice, run_advice
 from .exercises.checks import CheckOutcome, codes_in, numbers_in, numbers_outcome, run_checks
 from .exercises.prompts import check_prompt, fill, render
 from .exercises.schema import Checks, Exercise
@@ -47,6 +48,8 @@ class CaseResult(BaseModel):
     checks: list[CheckResult] = Field(default_factory=list)
     feedback: list[str] = Field(default_factory=list)
     """Plain sentences: why the case failed, or that it passed."""
+    advice: str = ""
+    """The change to the prompt most likely to make the case pass (no case data in it); empty when it passed."""
 
 
 class Verdict(BaseModel):
@@ -78,12 +81,19 @@ class Verdict(BaseModel):
         hidden = f" (hidden cases: {hidden_ok} of {hidden_total} passed)" if hidden_total else ""
         return f"Not yet: {passed} of {total} cases passed{hidden}. Score {self.score}. Read the feedback on each case, change your prompt and run it again."
 
+    @property
+    def advice(self) -> str:
+        """The one change for the whole run: what most of its failed cases call for."""
+        return run_advice([c.advice for c in self.cases if not c.passed])
+
     def for_learner(self) -> Verdict:
-        """The verdict without anything a learner must not see of hidden cases."""
+        """The verdict without anything a learner must not see of hidden cases (their advice quotes none of it)."""
         cases = [
             c
             if not c.hidden
-            else CaseResult(index=c.index, hidden=True, output="", similarity=None, passed=c.passed, score=c.score)
+            else CaseResult(
+                index=c.index, hidden=True, output="", similarity=None, passed=c.passed, score=c.score, advice=c.advice
+            )
             for c in self.cases
         ]
         return self.model_copy(update={"cases": cases})
@@ -93,6 +103,7 @@ class Verdict(BaseModel):
             "exercise": self.exercise,
             "passed": self.passed,
             "score": self.score,
+            "advice": self.advice,
             "cases": [case_json(c) for c in self.cases],
         }
 
@@ -107,6 +118,7 @@ def case_json(case: CaseResult) -> dict[str, object]:
         "failed_checks": case.failed_checks,
         "score": case.score,
         "closest_reference": case.closest_reference,
+        "advice": case.advice,
     }
 
 
@@ -219,6 +231,7 @@ def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder
     feedback.extend(failed)
     if passed:
         feedback.append("This case passed.")
+    advice = "" if passed else case_advice(text, outcomes, checks, close_enough, closest)
     return CaseResult(
         index=index,
         hidden=case.hidden,
@@ -231,6 +244,7 @@ def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder
         failed_checks=failed,
         checks=[CheckResult(name=o.name, passed=o.passed, message=o.message) for o in outcomes],
         feedback=feedback,
+        advice=advice,
     )
 
 

@@ -96,9 +96,16 @@ def fixed_parts(exercise: Exercise) -> None:
 
 
 def case_result(
-    exercise: Exercise, result: CaseResult, threshold: float, box: st.delta_generator.DeltaGenerator
+    exercise: Exercise,
+    result: CaseResult,
+    threshold: float,
+    box: st.delta_generator.DeltaGenerator,
+    compare: bool = False,
 ) -> None:
-    """The verdict on one case; hidden cases say only passed or not."""
+    """The verdict on one case; hidden cases say only passed or not.
+
+    ``compare`` (after two failed attempts) puts a failed answer beside the closest expected one.
+    """
     if result.hidden:
         box.markdown(
             ":green[:material/check_circle: Passed]" if result.passed else ":red[:material/cancel: Not passed]"
@@ -115,6 +122,12 @@ def case_result(
         if line == "This case passed.":
             continue
         box.markdown(f"- {plain(line)}")  # it quotes the model's answer, which the learner's prompt steered
+    if compare and not result.passed and result.closest_reference is not None:
+        mine, expected = box.columns(2)
+        mine.caption("The model's answer")
+        mine.code(result.output.strip() or "(no answer)", language=None, wrap_lines=True)
+        expected.caption("The closest expected answer")
+        expected.code(result.closest_reference, language=None, wrap_lines=True)
 
 
 def verdict_summary(verdict: Verdict) -> None:
@@ -122,11 +135,13 @@ def verdict_summary(verdict: Verdict) -> None:
         st.success(verdict.summary(), icon=":material/celebration:")
     else:
         st.warning(verdict.summary(), icon=":material/edit:")
+        if verdict.advice:
+            st.info(f"**What to change:** {plain(verdict.advice)}", icon=":material/lightbulb:")
     if verdict.note:
         st.info(verdict.note, icon=":material/info:")
 
 
-def finished_verdict(exercise: Exercise, verdict: Verdict) -> None:
+def finished_verdict(exercise: Exercise, verdict: Verdict, compare: bool = False) -> None:
     """A verdict from an earlier run (after a rerun of the page)."""
     st.subheader("Your last run")
     verdict_summary(verdict)
@@ -135,7 +150,7 @@ def finished_verdict(exercise: Exercise, verdict: Verdict) -> None:
             st.markdown(f"**{case_label(exercise, result.index)}**")
             if not result.hidden:
                 st.code(result.output or "(no answer)", language=None, wrap_lines=True)
-            case_result(exercise, result, verdict.threshold, st.container())
+            case_result(exercise, result, verdict.threshold, st.container(), compare)
 
 
 def status_badge(progress: Progress | None) -> str:
@@ -169,6 +184,7 @@ def live_run(
     settings: Settings,
     owner: str | None = None,
     stop: threading.Event | None = None,
+    compare: bool = False,
 ) -> Verdict | ModelError | None:
     """Grade the prompt while showing each case's answer as it is written.
 
@@ -207,7 +223,7 @@ def live_run(
                     if not exercise.cases[event.index].hidden:
                         boxes[event.index][0].code(texts[event.index], language=None, wrap_lines=True)
                 elif isinstance(event, CaseFinished):
-                    case_result(exercise, event.result, threshold, boxes[event.result.index][1])
+                    case_result(exercise, event.result, threshold, boxes[event.result.index][1], compare)
                 elif isinstance(event, Finished):
                     progress.progress(1.0, text="Done.")
                     with summary.container():

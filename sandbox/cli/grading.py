@@ -24,6 +24,8 @@ def print_case(case: Any, threshold: float) -> None:
         click.echo(f"  closest reference: {case.closest_reference}")
     for message in case.failed_checks:
         click.echo(f"  failed check: {message}")
+    if case.advice:
+        click.echo(f"  try: {case.advice}")
 
 
 @click.command()

@@ -95,6 +95,7 @@ with right:
                     settings,
                     owner=learner.name,
                     stop=common.new_run_stop(),
+                    compare=sum(not a.passed for a in attempts) >= 1,  # this failing run would be the second
                 )
                 cancel.empty()
                 if isinstance(verdict, ModelError):
@@ -119,7 +120,9 @@ with right:
                 "You cancelled the run. It was not graded and does not count as an attempt.", icon=":material/info:"
             )
         if last_key in st.session_state:
-            components.finished_verdict(exercise, st.session_state[last_key])
+            components.finished_verdict(
+                exercise, st.session_state[last_key], compare=sum(not a.passed for a in attempts) >= 2
+            )
 
 failed = sum(not a.passed for a in attempts)
 passed = any(a.passed for a in attempts)

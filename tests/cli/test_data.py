@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from sandbox.classroom.store import Store
 
-from .running import ROOT
+from .running import run
 
 
 def test_backup_writes_a_copy_and_says_what_it_holds(settings, tmp_path) -> None:
@@ -16,23 +12,9 @@ def test_backup_writes_a_copy_and_says_what_it_holds(settings, tmp_path) -> None
     store.learner("Ana")
     store.learner("Ben")
     target = tmp_path / "usb-stick" / "progress.sqlite3"
-    result = subprocess.run(
-        [sys.executable, "-m", "sandbox.cli", "backup", "--to", str(target)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=60,
-    )
+    result = run("backup", "--to", str(target))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"Backed up 2 learners and 0 attempts to {target}"
     assert [learner.name for learner in Store(target).learners()] == ["Ana", "Ben"]
-    again = subprocess.run(
-        [sys.executable, "-m", "sandbox.cli", "backup", "--to", str(target)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=60,
-    )
+    again = run("backup", "--to", str(target))
     assert again.returncode == 2 and "already exists" in again.stderr

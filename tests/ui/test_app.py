@@ -231,6 +231,22 @@ def test_hints_unlock_after_failed_attempts(fakes) -> None:
     assert "Ask for one word only" not in texts(at), "locked hints never reach the page"
 
 
+def test_a_failed_run_says_what_to_change_and_the_second_puts_answers_beside_the_expected(fakes) -> None:
+    fakes.replies = ["maybe"] * 8
+    at = app(learner="Ana", exercise="sentiment-label")
+    at.switch_page("pages/exercise.py").run()
+    at.text_area(key="prompt::sentiment-label").input("Label: {input}")
+    at.button(key="run").click().run()
+    assert not at.exception
+    shown = [i.value.replace("\\", "") for i in at.info]  # as the page reads, without Markdown's escapes
+    assert "**What to change:** Tell the model it must answer with one of 'positive' or 'negative'." in shown
+    assert "The closest expected answer" not in texts(at), "not after one failed attempt"
+    at.button(key="run").click().run()
+    assert "The closest expected answer" in texts(at)
+    beside = [c.value for c in at.code]
+    assert beside.count("maybe") >= 2 and "negative" in [v.strip().lower() for v in beside]
+
+
 class SlowLoadingGenerator(FakeGenerator):
     """Loads only when told to, like a big model on a slow disk."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from streamlit.testing.v1 import AppTest
+
 from sandbox.classroom.access import hash_passcode
 from sandbox.classroom.store import Store
 from sandbox.config import load_settings
@@ -87,33 +89,35 @@ def test_wrong_passcodes_slow_the_next_try_and_the_instructor_session_expires(fa
     assert not at.get("tab") and "The instructor page closed after 240 minutes" in at.info[0].value
 
 
-def test_the_exercise_statistics_keep_numbers_in_their_number_column(fakes, monkeypatch) -> None:
-    """A median for one exercise and none for the others used to mix numbers and "" (an ArrowTypeError each load)."""
+def ana_passes_sentiment_label(monkeypatch) -> None:
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
     learner = app(learner="Ana", exercise="sentiment-label")
     learner.switch_page("pages/exercise.py").run()
     learner.text_area(key="prompt::sentiment-label").input(SOLUTION)
     learner.button(key="run").click().run()
+
+
+def opened_with_passcode() -> AppTest:
     at = app()
     at.switch_page("pages/instructor.py").run()
     at.text_input(key="passcode_input").input("teach-42")
     at.button[0].click().run()
+    return at
+
+
+def test_the_exercise_statistics_keep_numbers_in_their_number_column(fakes, monkeypatch) -> None:
+    """A median for one exercise and none for the others used to mix numbers and "" (an ArrowTypeError each load)."""
+    ana_passes_sentiment_label(monkeypatch)
+    at = opened_with_passcode()
     assert not at.exception
     [column] = [d.value["median attempts to pass"] for d in at.dataframe if "median attempts to pass" in d.value]
     assert column.dtype.kind == "f" and column.notna().sum() == 1 and column.max() == 1
 
 
 def test_the_instructor_exports_a_learners_data_and_deletes_them_after_confirming(fakes, monkeypatch) -> None:
-    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
-    learner = app(learner="Ana", exercise="sentiment-label")
-    learner.switch_page("pages/exercise.py").run()
-    learner.text_area(key="prompt::sentiment-label").input(SOLUTION)
-    learner.button(key="run").click().run()
+    ana_passes_sentiment_label(monkeypatch)
     Store(load_settings().database_path).learner("Ben")
-    at = app()
-    at.switch_page("pages/instructor.py").run()
-    at.text_input(key="passcode_input").input("teach-42")
-    at.button[0].click().run()
+    at = opened_with_passcode()
     at.selectbox(key="timeline_learner").select("Ana").run()
     assert "Everything kept about this learner (JSON)" in [b.proto.label for b in at.get("download_button")]
     delete = at.button(key="delete_learner")
