@@ -79,7 +79,7 @@ def learner_data_json(learner: Learner, attempts: list[AttemptRow], ungraded: li
     data = {
         "learner": learner.name,
         "class": learner.class_code,
-        "attempts": [json.loads(line) for line in attempts_jsonl(attempts).splitlines()],
+        "attempts": [attempt_record(a) for a in attempts],
         "runs_not_graded": [
             {"exercise": u.exercise_id, "prompt": u.prompt, "why": u.reason, "model": u.generator, "at": u.created_at}
             for u in ungraded
@@ -88,26 +88,27 @@ def learner_data_json(learner: Learner, attempts: list[AttemptRow], ungraded: li
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
+def attempt_record(a: AttemptRow) -> dict[str, Any]:
+    """One attempt as the exports write it."""
+    return {
+        "id": a.id,
+        "learner": a.learner,
+        "class": a.class_code,
+        "exercise": a.exercise_id,
+        "created_at": a.created_at,
+        "prompt": a.prompt,
+        "passed": a.passed,
+        "score": a.score,
+        "generator": a.verdict.generator,
+        "generator_hash": a.verdict.generator_hash,
+        "embedder": a.verdict.embedder,
+        "embedder_hash": a.verdict.embedder_hash,
+        "cases": [c.model_dump() for c in a.verdict.cases],
+    }
+
+
 def attempts_jsonl(attempts: list[AttemptRow]) -> str:
-    lines = []
-    for a in attempts:
-        record: dict[str, Any] = {
-            "id": a.id,
-            "learner": a.learner,
-            "class": a.class_code,
-            "exercise": a.exercise_id,
-            "created_at": a.created_at,
-            "prompt": a.prompt,
-            "passed": a.passed,
-            "score": a.score,
-            "generator": a.verdict.generator,
-            "generator_hash": a.verdict.generator_hash,
-            "embedder": a.verdict.embedder,
-            "embedder_hash": a.verdict.embedder_hash,
-            "cases": [c.model_dump() for c in a.verdict.cases],
-        }
-        lines.append(json.dumps(record, ensure_ascii=False))
-    return "".join(line + "\n" for line in lines)
+    return "".join(json.dumps(attempt_record(a), ensure_ascii=False) + "\n" for a in attempts)
 
 
 def grid(rows: list[GradebookRow], exercise_ids: list[str]) -> list[dict[str, str]]:
