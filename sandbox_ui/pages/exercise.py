@@ -66,6 +66,7 @@ with left:
     components.fixed_parts(exercise)
 
 attempts = store.attempts(learner, exercise.id) if learner else []
+failed_before = sum(not a.passed for a in attempts)
 prompt_key = f"prompt::{exercise.id}"
 if prompt_key not in st.session_state and attempts:
     st.session_state[prompt_key] = attempts[0].prompt
@@ -95,7 +96,7 @@ with right:
                     settings,
                     owner=learner.name,
                     stop=common.new_run_stop(),
-                    compare=sum(not a.passed for a in attempts) >= 1,  # this failing run would be the second
+                    compare=failed_before >= 1,  # this failing run would be the second
                 )
                 cancel.empty()
                 if isinstance(verdict, ModelError):
@@ -106,7 +107,7 @@ with right:
                 if verdict is not None and not verdict.cancelled:
                     store.record_attempt(learner, prompt or "", verdict)
                     st.session_state[last_key] = verdict.for_learner()
-                before = ladder.hints_unlocked(exercise, sum(not a.passed for a in attempts))
+                before = ladder.hints_unlocked(exercise, failed_before)
                 attempts = store.attempts(learner, exercise.id)
                 failed_now = sum(not a.passed for a in attempts)
                 if verdict is not None and not verdict.passed and exercise.hints:
@@ -120,9 +121,7 @@ with right:
                 "You cancelled the run. It was not graded and does not count as an attempt.", icon=":material/info:"
             )
         if last_key in st.session_state:
-            components.finished_verdict(
-                exercise, st.session_state[last_key], compare=sum(not a.passed for a in attempts) >= 2
-            )
+            components.finished_verdict(exercise, st.session_state[last_key], compare=failed_before >= 2)
 
 failed = sum(not a.passed for a in attempts)
 passed = any(a.passed for a in attempts)

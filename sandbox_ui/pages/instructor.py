@@ -64,7 +64,8 @@ codes = store.class_codes()
 class_code = st.selectbox("Class", ["All classes", *codes], key="class_filter")
 chosen_class = None if class_code == "All classes" else class_code
 attempts = store.all_attempts(chosen_class)
-learners = [(learner.name, learner.class_code) for learner in store.learners(chosen_class)]
+roster = store.learners(chosen_class)
+learners = [(learner.name, learner.class_code) for learner in roster]
 rows = reports.gradebook(attempts, learners, exercise_ids)
 
 grid_tab, exercises_tab, learner_tab, health_tab, export_tab = st.tabs(
@@ -130,7 +131,7 @@ with learner_tab:
                 st.code(entry.diff or entry.prompt, language="diff" if entry.diff else None, wrap_lines=True)
         if not entries:
             st.caption("No attempts at this exercise yet.")
-        chosen_learner = next(learner for learner in store.learners(chosen_class) if learner.name == who)
+        chosen_learner = next(learner for learner in roster if learner.name == who)
         st.download_button(
             "Everything kept about this learner (JSON)",
             reports.learner_data_json(chosen_learner, *store.records_of(chosen_learner)),
