@@ -202,23 +202,23 @@ def numbers_outcome(output: str, reference: str) -> CheckOutcome:
     numbered list is a list marker, not a number. Codes (BX-2210, A07) are compared
     as codes, letter for letter but not by case, and never read as numbers.
     """
-    wanted = numbers_in(LIST_MARKER.sub(r"\1", reference))
     said = numbers_in(LIST_MARKER.sub(r"\1", output))
-    have = {_same_value(n) for n in said}
-    missing = [n for n in dict.fromkeys(wanted) if _same_value(n) not in have]
-    if missing:
-        got = f" but your answer says {', '.join(dict.fromkeys(said))}" if said else " but your answer has no number"
-        plural = "s" if len(missing) > 1 else ""
-        return CheckOutcome("numbers", False, f"The expected answer has the number{plural} {', '.join(missing)},{got}.")
-    codes = codes_in(output)
-    have_codes = {c.casefold() for c in codes}
-    missing_codes = [c for c in dict.fromkeys(codes_in(reference)) if c.casefold() not in have_codes]
-    if missing_codes:
-        got = f" but your answer says {', '.join(dict.fromkeys(codes))}" if codes else " but your answer has no code"
-        plural = "s" if len(missing_codes) > 1 else ""
-        return CheckOutcome(
-            "numbers", False, f"The expected answer has the code{plural} {', '.join(missing_codes)},{got}."
-        )
+    for kind, wanted, found, same in (
+        ("number", numbers_in(LIST_MARKER.sub(r"\1", reference)), said, _same_value),
+        ("code", codes_in(reference), codes_in(output), str.casefold),
+    ):
+        have = {same(n) for n in found}
+        missing = [n for n in dict.fromkeys(wanted) if same(n) not in have]
+        if missing:
+            got = (
+                f" but your answer says {', '.join(dict.fromkeys(found))}"
+                if found
+                else f" but your answer has no {kind}"
+            )
+            plural = "s" if len(missing) > 1 else ""
+            return CheckOutcome(
+                "numbers", False, f"The expected answer has the {kind}{plural} {', '.join(missing)},{got}."
+            )
     return CheckOutcome("numbers", True, "")
 
 
