@@ -16,11 +16,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings, force_offline, tune_memory
+from ..config import Settings
 from ..errors import ModelError
 from .base import Embedder
 from .manifests import ModelManifest
-from .weights import ensure_ready
+from .weights import ready_to_load
 
 PLAIN_MODULES = (
     "sentence_transformers.models.Transformer",
@@ -109,9 +109,7 @@ class SentenceTransformerEmbedder(Embedder):
         with self._lock:
             if self._model is not None:
                 return
-            force_offline()
-            tune_memory()
-            folder = ensure_ready(self.manifest, self.settings, self._progress)
+            folder = ready_to_load(self.manifest, self.settings, self._progress)
             try:
                 length = mean_pooling_length(folder)
                 self._model = MeanPooling(folder, length) if length else SentenceTransformers(folder)

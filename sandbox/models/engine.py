@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings, force_offline, tune_memory
+from ..config import Settings
 from ..errors import ModelError, PromptError
 from .base import BatchJob, GenerationRequest, Generator
 from .manifests import ModelManifest
 from .rows import PaddedBatch, Row, group_jobs, select_rows
-from .weights import ensure_ready, typed_weights
+from .weights import ready_to_load, typed_weights
 
 PREFIX_CACHE_SIZE = 16
 """Shared prompt starts whose key/value cache is kept (a few MB each)."""
@@ -52,9 +52,7 @@ class TransformersGenerator(Generator):
         with self._load_lock:
             if self._model is not None:
                 return
-            force_offline()
-            tune_memory()
-            folder = ensure_ready(self.manifest, self.settings, self._progress)
+            folder = ready_to_load(self.manifest, self.settings, self._progress)
             try:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer

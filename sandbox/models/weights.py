@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings, force_offline
+from ..config import Settings, force_offline, tune_memory
 from ..errors import ModelError
 from .manifests import ModelManifest
 
@@ -189,6 +189,13 @@ def _write_typed(weights: Path, typed: Path, dtype: str) -> None:
 
 def ensure_ready(manifest: ModelManifest, settings: Settings, progress: Any = print) -> Path:
     return prepared_folder(manifest, settings) or pull(manifest, settings, progress)
+
+
+def ready_to_load(manifest: ModelManifest, settings: Settings, progress: Any = print) -> Path:
+    """What every model loader does first: go offline, tune memory, and get the verified, prepared folder."""
+    force_offline()
+    tune_memory()
+    return ensure_ready(manifest, settings, progress)
 
 
 def verify(manifest: ModelManifest, settings: Settings) -> list[str]:
