@@ -9,6 +9,7 @@ to keep two app processes from migrating at once, the driver's error class).
 from __future__ import annotations
 
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from ..errors import StoreError
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 MIGRATION_LOCK = 7_246_431  # any constant: PostgreSQL's advisory lock id for "migrating"
+BUSY_TIMEOUT_S = 30
+"""How long a SQLite connection waits for another process's write before it gives up."""
 
 
 class Connection(Protocol):
@@ -80,15 +83,26 @@ class SQLiteDatabase(Database):
 
     def prepare(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL needs it to itself, and while another process starting at the same
+        # moment is in the middle of a write (its migrations), SQLite answers "database is locked" at
+        # once instead of waiting its busy timeout: wait here as long as that timeout would.
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                with self.connect() as db:
+                    db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @contextmanager
     def connect(self) -> Iterator[_SQLiteConnection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=30000")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         try:
             yield _SQLiteConnection(db)
         finally:

@@ -211,3 +211,24 @@ def test_everything_kept_about_a_learner_can_be_read_and_deleted(settings, datab
     assert [a.learner for a in store.all_attempts()] == ["Ben"] and store.ungraded_runs() == []
     assert store.learner("Ana").id != ana.id, "a new Ana starts from nothing"
     assert store.records_of(store.learner("Ana")) == ([], [])
+
+
+def test_a_new_sqlite_file_waits_for_another_process_switching_it_to_wal(tmp_path) -> None:
+    """The switch to WAL is refused at once while another process writes the new file; the store waits, as for writes.
+
+    This is the race that failed one of four app processes starting together now and then.
+    """
+    path = tmp_path / "progress.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")  # another app process, in the middle of its migrations
+    other.execute("INSERT INTO t VALUES (1)")
+    release = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        SQLiteDatabase(path).prepare()
+    finally:
+        release.join()
+        other.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
