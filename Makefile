@@ -2,6 +2,7 @@
 #   make run    set everything up, then start the app on http://127.0.0.1:8501
 #   make test   set everything up (Chromium and PostgreSQL included), then run lint and the whole test suite
 #   make lint   ruff, mypy, the layer contracts (lint-imports) and the module size limit
+#   make bundle everything a classroom with no internet needs, in dist/ (README: "Install in a room with no internet")
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,7 +13,7 @@ MODELS := models/cache/.pulled
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint format browser postgres clean
+.PHONY: setup run test lint format browser postgres bundle clean
 
 setup: $(STAMP) $(MODELS)
 
@@ -59,5 +60,9 @@ format: $(STAMP)
 test: setup browser postgres lint
 	$(BIN)/pytest
 
+BUNDLE_ARGS ?=
+bundle: $(STAMP)
+	$(BIN)/prompt-sandbox bundle $(BUNDLE_ARGS)
+
 clean:
-	rm -rf $(VENV) models/cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) models/cache .pytest_cache .ruff_cache dist

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -317,7 +316,7 @@ def run_bench(
     presses = class_mix(exercises, learners, settings)
     cases = sum(len(p.exercise.cases) for p in presses)
     classes = [run_class(presses, service, embedder, settings) for _ in range(runs)]
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_memory_mb()
     class_rate = [c.tokens / c.wall for c in classes]
     for figure in (
         Figure(
@@ -383,3 +382,14 @@ def run_bench(
             )
             echo("llama.cpp with parallel sequences: not measured (llama-cpp-python's API serves one sequence)")
     return figures
+
+
+def peak_memory_mb() -> float:
+    """The most memory this process has held (max RSS); Windows has no ``resource`` module, psutil tells it there."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return float(psutil.Process().memory_info().peak_wset) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

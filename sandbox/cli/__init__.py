@@ -1,7 +1,7 @@
 """The ``prompt-sandbox`` command: serve the app, check and grade exercises, manage models, measure.
 
 Each group of commands has its module (``serve``, ``authoring``: check and
-calibrate, ``grading``: grade and score, ``models``, ``bench``, ``passcode``, ``data``: backup); this one joins
+calibrate, ``grading``: grade and score, ``models``, ``bench``, ``passcode``, ``data``: backup, ``bundle``); this one joins
 them under :func:`main`. Errors from the package (:class:`~sandbox.errors.SandboxError`)
 become one clean message on stderr and exit code 2 (``common.friendly_errors``);
 nothing prints a traceback at a person. Each command imports what it needs when
@@ -15,6 +15,7 @@ import click
 from ..config import force_offline
 from .authoring import calibrate, check
 from .bench import bench
+from .bundle import bundle
 from .data import backup
 from .grading import grade, score
 from .models import models
@@ -29,5 +30,5 @@ def main() -> None:
     force_offline()
 
 
-for command in (serve, check, calibrate, grade, score, bench, models, hash_passcode_command, backup):
+for command in (serve, check, calibrate, grade, score, bench, models, hash_passcode_command, backup, bundle):
     main.add_command(command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -43,4 +44,6 @@ def serve(port: int | None, host: str | None, exercises: Path | None, data: Path
         "--theme.base=light",
     ]
     click.echo(f"Starting prompt-sandbox on http://{settings.host}:{settings.port} (Ctrl+C stops it)")
+    if os.name == "nt":  # Windows has no exec: the new process would lose the console
+        sys.exit(subprocess.call(args, env=env))
     os.execve(sys.executable, args, env)
