@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -32,16 +33,25 @@ def models_list() -> None:
             where = f"served: '{manifest.server.model}' at {manifest.server.base_url}"
             click.echo(f"{mark} {name:28} {manifest.role:9} {manifest.license:12} {where}")
             continue
-        ready = "ready" if prepared_folder(manifest, settings) else "not prepared (run: prompt-sandbox models pull)"
+        pull = f"prompt-sandbox models pull {name}" if manifest.source.hub else "prompt-sandbox models pull"
+        ready = "ready" if prepared_folder(manifest, settings) else f"not prepared (run: {pull})"
         click.echo(f"{mark} {name:28} {manifest.role:9} {manifest.license:12} sha256 {manifest.fingerprint}  {ready}")
     click.echo("* = in use (PROMPT_SANDBOX_GENERATOR / PROMPT_SANDBOX_EMBEDDER)")
 
 
 @models.command("pull")
 @click.argument("names", nargs=-1)
+@click.option(
+    "--from",
+    "origin",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Take a hub model's files from this folder (a USB stick) instead of downloading them.",
+)
+@click.option("--sha256", default=None, help="The weights' sha256, for a manifest that pins none.")
 @friendly_errors
-def models_pull(names: tuple[str, ...]) -> None:
-    """Verify and prepare the models in use (or the NAMES given)."""
+def models_pull(names: tuple[str, ...], origin: Path | None, sha256: str | None) -> None:
+    """Verify and prepare the models in use (or the NAMES given); a hub model is downloaded here, and only here."""
     from ..models.manifests import ServerManifest, load_manifests
     from ..models.weights import prepared_folder, pull
 
@@ -55,11 +65,11 @@ def models_pull(names: tuple[str, ...]) -> None:
         if isinstance(manifest, ServerManifest):
             click.echo(f"{name}: answered by the server at {manifest.server.base_url}; nothing to prepare here")
             continue
-        if prepared_folder(manifest, settings):
+        if prepared_folder(manifest, settings) and origin is None:
             click.echo(f"{name}: already prepared")
             continue
         started = time.perf_counter()
-        pull(manifest, settings, click.echo)
+        pull(manifest, settings, click.echo, origin=origin, sha256=sha256)
         click.echo(f"{name}: prepared in {time.perf_counter() - started:.0f} s")
 
 
@@ -69,7 +79,7 @@ def models_verify() -> None:
     """Re-hash every model's weights against its manifest. Exit 1 on any mismatch."""
     from ..models.manifests import ServerManifest, load_manifests
     from ..models.server import health
-    from ..models.weights import verify
+    from ..models.weights import prepared_folder, verify
 
     settings = load_settings()
     bad = 0
@@ -79,6 +89,9 @@ def models_verify() -> None:
                 continue  # a server not in use may well be off
             answers, line = health(manifest)
             problems = [] if answers else [line]
+        elif manifest.source.hub and not prepared_folder(manifest, settings) and name != settings.generator:
+            click.echo(f"{name}: not downloaded (optional: prompt-sandbox models pull {name})")
+            continue
         else:
             problems = verify(manifest, settings)
         bad += bool(problems)

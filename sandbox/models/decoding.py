@@ -20,8 +20,9 @@ closed here:
   submission at a time, so it never sees another learner's rows.
 
 Only decoder layers shaped like Llama's (q/k/v/o projections, two RMS norms, a
-gated MLP, rotary positions) are run this way (:func:`supports`); other models
-use transformers' forward with a left-padded cache.
+gated MLP, rotary positions; Qwen2's biases and Qwen3's per-head norms too) are
+run this way (:func:`supports`); other models use transformers' forward with a
+left-padded cache.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from typing import Any
 
 import torch
 
-ROW_DECODING_MODELS = frozenset({"llama", "mistral", "qwen2"})
-"""Model types whose decoder layers this module can run (the default SmolLM2 is a Llama)."""
+ROW_DECODING_MODELS = frozenset({"llama", "mistral", "qwen2", "qwen3"})
+"""Model types whose decoder layers this module can run: the default SmolLM2 is a Llama; Qwen2 adds biases to
+q/k/v (the linear layers carry them), Qwen3 norms the queries and keys of each head (``q_norm``, ``k_norm``)."""
 GROW_BY = 64
 """Cache columns are added in blocks of this many, so the cache is not copied on every step."""
 PROBE_DRAWS = 2
@@ -49,6 +51,8 @@ def supports(model: Any) -> bool:
         return False
     if getattr(config, "sliding_window", None) and getattr(config, "use_sliding_window", True):
         return False  # a sliding window masks old columns; not done here
+    if any(kind != "full_attention" for kind in getattr(config, "layer_types", None) or []):
+        return False
     inner = getattr(model, "model", None)
     return inner is not None and hasattr(inner, "rotary_emb") and hasattr(inner, "layers")
 
@@ -288,10 +292,12 @@ def decode_step(model: Any, cache: RowCache, tokens: Any, floor: int) -> Any:
         attention, mlp = layer.self_attn, layer.mlp
         dim = attention.head_dim
         normed = layer.input_layernorm(hidden)
-        query = attention.q_proj(normed).view(padded, 1, -1, dim).transpose(1, 2)
-        key = attention.k_proj(normed).view(padded, 1, -1, dim).transpose(1, 2)
+        query = attention.q_proj(normed).view(padded, 1, -1, dim)
+        key = attention.k_proj(normed).view(padded, 1, -1, dim)
         value = attention.v_proj(normed).view(padded, 1, -1, dim).transpose(1, 2)
-        query, key = apply_rotary_pos_emb(query, key, cos, sin)
+        if hasattr(attention, "q_norm"):  # Qwen3: each head's query and key normed before the rotation
+            query, key = attention.q_norm(query), attention.k_norm(key)
+        query, key = apply_rotary_pos_emb(query.transpose(1, 2), key.transpose(1, 2), cos, sin)
         keys, values = cache.keys[number][:rows], cache.values[number][:rows]
         keys[every, :, lengths] = key[:rows, :, 0].to(keys.dtype)
         values[every, :, lengths] = value[:rows, :, 0].to(values.dtype)

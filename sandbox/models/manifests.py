@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config import Settings
 from ..errors import ModelError
@@ -28,6 +28,13 @@ class Source(BaseModel):
     """The import name of that package, whose folder holds the weights."""
     path: str | None = None
     """Or: a local folder (absolute, or relative to the models folder)."""
+    hub: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+    """Or: a model repository on the Hugging Face hub (or a mirror of it, ``HF_ENDPOINT``), as ``owner/name``.
+    Only ``prompt-sandbox models pull`` downloads it (or copies it from a folder with ``--from``)."""
+    revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
+    """The hub commit the files are taken from (40 hex digits): the same files for every classroom."""
+    files: dict[str, str | None] = Field(default_factory=dict)
+    """The other files of a hub model (config, tokenizer), each with its sha256, or null where only the revision pins it."""
     folder: str = ""
     """A sub-folder of the package or path that holds the model."""
     file: str = Field(min_length=1)
@@ -43,15 +50,40 @@ class ModelManifest(BaseModel):
     license: str = Field(min_length=1)
     format: Literal["gguf", "transformers", "sentence-transformers"]
     source: Source
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    """The weights file's sha256. Only a hub model may leave it out (null): then `models pull NAME --sha256 HEX`
+    must be given the hash, from a source the class trusts, and nothing is loaded without it."""
     context_length: int = 2048
     """Longest prompt plus answer, in tokens, the app will ask of this model."""
+    download_mb: int = Field(default=0, ge=0)
+    """Disk the files of a hub model take (MB); `pull` refuses to start without that much free."""
+    memory_mb: int = Field(default=0, ge=0)
+    """Memory the model needs while a class runs (MB, measured by `prompt-sandbox bench`); `pull` refuses on a
+    computer with less."""
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    """The languages the model reads and writes (en, zh, ...)."""
+    architecture: dict[str, Any] | None = None
+    """The model's transformers configuration (config.json), so `bench --random-weights` can measure its speed
+    before any weights are downloaded."""
 
     manifest_path: str = Field(default="", exclude=True)
 
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelManifest:
+        kinds = [k for k in ("module", "path", "hub") if getattr(self.source, k)]
+        if len(kinds) != 1:
+            raise ValueError(
+                f"source needs exactly one of module (a pip package), path (a folder) or hub; it has {kinds or 'none'}"
+            )
+        if self.source.hub and not self.source.revision:
+            raise ValueError("a hub source needs its revision: the 40-hex commit the files are taken from")
+        if self.sha256 is None and not self.source.hub:
+            raise ValueError("sha256 is missing: give the weights file's sha256 (sha256sum FILE)")
+        return self
+
     @property
     def fingerprint(self) -> str:
-        return self.sha256[:12]
+        return (self.sha256 or "unpinned")[:12]
 
     @property
     def label(self) -> str:

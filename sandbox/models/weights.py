@@ -90,7 +90,7 @@ def prepared_folder(manifest: ModelManifest, settings: Settings) -> Path | None:
     """The ready-to-load folder if it was prepared from these exact weights and is unchanged, else None."""
     target = settings.model_cache_dir / manifest.name
     marker = _read_marker(target)
-    if not marker or marker.get("source_sha256") != manifest.sha256:
+    if not marker or marker.get("source_sha256") != (manifest.sha256 or marker.get("sha256_given")):
         return None
     folder = Path(marker["folder"])
     weights = folder / marker["weights_file"]
@@ -99,8 +99,23 @@ def prepared_folder(manifest: ModelManifest, settings: Settings) -> Path | None:
     return folder
 
 
-def pull(manifest: ModelManifest, settings: Settings, progress: Any = print) -> Path:
-    """Verify the source weights and prepare a loadable copy; returns the folder to load from."""
+def pull(
+    manifest: ModelManifest,
+    settings: Settings,
+    progress: Any = print,
+    origin: Path | None = None,
+    sha256: str | None = None,
+) -> Path:
+    """Verify the source weights and prepare a loadable copy; returns the folder to load from.
+
+    A hub model is downloaded here (or copied from ``origin``, a folder): the one place the network is used.
+    """
+    if manifest.source.hub:
+        return _pull_from_hub(manifest, settings, progress, origin, sha256)
+    if origin is not None or sha256 is not None:
+        raise ModelError(
+            f"'{manifest.name}' comes from {manifest.source.package or manifest.source.path}; --from and --sha256 are for hub models."
+        )
     force_offline()
     source = verify_source(manifest, settings.models_dir)
     target = settings.model_cache_dir / manifest.name
@@ -151,6 +166,8 @@ def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> 
     weights = folder / "model.safetensors"
     if dtype == "float32" or not weights.is_file() or folder.resolve() != target.resolve():
         return None
+    if stored_dtypes(weights) == {SAFETENSORS_DTYPES.get(dtype)}:
+        return None  # already in that number type (hub models come in bfloat16): no second copy
     marker = _read_marker(target)
     if marker is None:
         return None
@@ -165,6 +182,20 @@ def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> 
     except OSError:  # a read-only cache: load the float32 copy and convert, as before
         return None
     return dtype
+
+
+SAFETENSORS_DTYPES = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}
+
+
+def stored_dtypes(weights: Path) -> set[str]:
+    """The number types of the tensors in a safetensors file, read from its header alone."""
+    try:
+        with open(weights, "rb") as stream:
+            size = int.from_bytes(stream.read(8), "little")
+            header = json.loads(stream.read(size))
+    except (OSError, ValueError):
+        return set()
+    return {entry["dtype"] for key, entry in header.items() if key != "__metadata__"}
 
 
 def typed_copy(weights: Path, dtype: str) -> Path:
@@ -187,8 +218,63 @@ def _write_typed(weights: Path, typed: Path, dtype: str) -> None:
     partial.replace(typed)
 
 
+def _pull_from_hub(
+    manifest: ModelManifest, settings: Settings, progress: Any, origin: Path | None, sha256: str | None
+) -> Path:
+    from . import hub
+
+    files = hub.wanted_files(manifest, sha256)
+    target = settings.model_cache_dir / manifest.name
+    staging = target.with_name(target.name + ".download")  # kept when interrupted: the next pull resumes
+    have = sum(path.stat().st_size for path in staging.rglob("*") if path.is_file()) if staging.is_dir() else 0
+    hub.check_room(manifest, staging, have, progress)
+    started = time.perf_counter()
+    if origin is not None:
+        hub.copy_from(manifest, origin, staging, files, progress)
+    else:
+        hub.download(manifest, staging, files, progress)
+    for name, expected in files.items():
+        if expected is not None and (actual := sha256_file(staging / name)) != expected:
+            (staging / name).unlink()  # a later pull fetches it again
+            raise ModelError(
+                f"The downloaded {name} of '{manifest.name}' is not the file the manifest pins: its sha256 is {actual}, "
+                f"the manifest says {expected}. It was deleted and nothing was loaded; check HF_ENDPOINT (a mirror may "
+                "serve other files) or the folder it came from, and pull again."
+            )
+    shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's download records
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    weights = target / manifest.source.file
+    marker = {
+        "name": manifest.name,
+        "source_sha256": files[manifest.source.file],
+        "sha256_given": sha256 if manifest.sha256 is None else None,
+        "from": str(origin) if origin else f"{manifest.source.hub}@{manifest.source.revision}",
+        "folder": str(target.resolve()),
+        "weights_file": manifest.source.file,
+        "weights_sha256": files[manifest.source.file],
+        "weights_stat": _weights_stat(weights),
+        "prepared_seconds": round(time.perf_counter() - started, 1),
+    }
+    _write_marker(target, marker)
+    if manifest.role == "generator":
+        typed_weights(manifest, target, settings)
+    progress(f"{manifest.name}: verified and ready in {target}")
+    return target
+
+
 def ensure_ready(manifest: ModelManifest, settings: Settings, progress: Any = print) -> Path:
-    return prepared_folder(manifest, settings) or pull(manifest, settings, progress)
+    """The prepared folder, preparing it now from local weights; a hub model must have been pulled (the app never downloads)."""
+    folder = prepared_folder(manifest, settings)
+    if folder is not None:
+        return folder
+    if manifest.source.hub:
+        raise ModelError(
+            f"The model '{manifest.name}' is not downloaded yet. On a computer with internet run "
+            f"`prompt-sandbox models pull {manifest.name}` (or copy its files and run "
+            f"`prompt-sandbox models pull {manifest.name} --from FOLDER`), then start the app again."
+        )
+    return pull(manifest, settings, progress)
 
 
 def ready_to_load(manifest: ModelManifest, settings: Settings, progress: Any = print) -> Path:
@@ -202,7 +288,8 @@ def verify(manifest: ModelManifest, settings: Settings) -> list[str]:
     """Re-hash the source and the prepared weights; returns the problems (empty when all is well)."""
     problems = []
     try:
-        verify_source(manifest, settings.models_dir)
+        if not manifest.source.hub:  # a hub model's source is its prepared copy, checked below
+            verify_source(manifest, settings.models_dir)
     except ModelError as exc:
         problems.append(str(exc))
     marker = _read_marker(settings.model_cache_dir / manifest.name)
@@ -210,7 +297,7 @@ def verify(manifest: ModelManifest, settings: Settings) -> list[str]:
         problems.append(f"{manifest.name}: not prepared yet; run `prompt-sandbox models pull`.")
     else:
         weights = Path(marker["folder"]) / marker["weights_file"]
-        if marker.get("source_sha256") != manifest.sha256:
+        if marker.get("source_sha256") != (manifest.sha256 or marker.get("sha256_given")):
             problems.append(
                 f"{manifest.name}: prepared from other weights than the manifest names; run `prompt-sandbox models pull`."
             )
