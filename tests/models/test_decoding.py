@@ -94,11 +94,15 @@ def _attend_in(query, keys, values, rows: int, spare: int, row: int) -> torch.Te
     return decoding.attend(queries, buffer_keys[:, :, :width], buffer_values[:, :, :width], valid, dim**-0.5)[row]
 
 
-def test_attention_ignores_columns_past_a_row_and_the_other_rows() -> None:
-    """The same row's attention, alone in a tight cache and amid 2..32 rows in wider, reused caches."""
+@pytest.mark.parametrize(("heads", "kv_heads"), [(9, 3), (14, 2), (16, 2), (16, 16)])
+def test_attention_ignores_columns_past_a_row_and_the_other_rows(heads: int, kv_heads: int) -> None:
+    """The same row's attention, alone in a tight cache and amid 2..32 rows in wider, reused caches.
+
+    SmolLM2 groups 3 query heads per key/value head, Qwen2.5-0.5B 7, Qwen2.5-1.5B 6, others 8 or 1.
+    """
     rng = random.Random(0)
     torch.manual_seed(0)
-    heads, kv_heads, dim = 9, 3, 64
+    dim = 64
     for _ in range(200):
         length = rng.randint(1, 300)
         query = torch.randn(
