@@ -199,7 +199,7 @@ def checks_decide(checks: Checks, expect: list[str]) -> bool:
 def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder, settings: Settings) -> CaseResult:
     """Judge one output for case ``index`` without running the model."""
     case = exercise.cases[index]
-    threshold = exercise.threshold_or(settings.threshold)
+    threshold = exercise.threshold_or(settings.threshold, settings.generator)
     text = output.strip()
     similarity: float | None = None
     closest: str | None = None
@@ -345,7 +345,7 @@ def grade_events(
         passed=not cancelled and all(r.passed for r in results),
         score=score,
         cases=results,
-        threshold=exercise.threshold_or(settings.threshold),
+        threshold=exercise.threshold_or(settings.threshold, settings.generator),
         note=conversations[0].note if conversations else "",
         generator=generator.name,
         generator_hash=generator.fingerprint,

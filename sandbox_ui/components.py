@@ -194,7 +194,7 @@ def live_run(
     Pressing any button (Cancel) stops this script run; closing the events then
     takes the run out of the queue and stops its answers.
     """
-    threshold = exercise.threshold_or(settings.threshold)
+    threshold = exercise.threshold_or(settings.threshold, settings.generator)
     st.subheader("Running your prompt")
     progress = st.progress(0.0, text="Starting...")
     summary = st.empty()

@@ -281,3 +281,19 @@ def test_reference_answers_are_embedded_once_and_scores_stay_the_same(settings) 
     assert [c.similarity for c in first.cases] == [c.similarity for c in again.cases]
     fresh = grade(SENTIMENT, "{input}", FakeGenerator(), Counting(), settings)  # another embedder keeps its own
     assert [c.similarity for c in fresh.cases] == [c.similarity for c in first.cases]
+
+
+def test_a_per_model_threshold_grades_each_model_by_its_own_entry(settings) -> None:
+    exercise = Exercise.model_validate(
+        {
+            "title": "Fox",
+            "task": "t",
+            "cases": [{"input": "x", "expect": ["the red fox jumps"]}],
+            "threshold": {"default": 0.9, "bigger-model": 0.7},
+        }
+    )
+    answer = "the red fox runs"  # 3 of 4 words: similarity 0.75 with the bag-of-words embedder
+    assert not score_output(exercise, 0, answer, FakeEmbedder(), settings).passed
+    bigger = settings.with_overrides(generator="bigger-model")
+    assert score_output(exercise, 0, answer, FakeEmbedder(), bigger).passed
+    assert exercise.threshold_or(0.75, "any-other-model") == 0.9

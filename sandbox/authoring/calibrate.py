@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..config import Settings
 from ..errors import SandboxError
 from ..exercises.schema import Calibration, Exercise
 from ..models.manifests import ModelManifest
@@ -63,19 +64,39 @@ def calibration_for(
 TOP_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:")
 
 
-def write(path: Path, threshold: float, calibration: Calibration) -> None:
-    """Set the top-level ``threshold`` and replace the ``calibrated`` block; every other line stays as it was."""
+def write(path: Path, threshold: float, calibration: Calibration, exercise: Exercise | None = None) -> None:
+    """Write the threshold of the model calibrated on, and its ``calibrated`` entry; every other line stays.
+
+    A file calibrated on one model keeps one number. Calibrated on another model
+    than its number was made for, the threshold becomes one per model
+    (``{default: 0.60, qwen2.5-0.5b-instruct: 0.72}``: the old number stays the
+    default for every other model) and ``calibrated`` lists each model's entry.
+    """
     try:
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     except OSError as exc:
         raise SandboxError(f"Cannot read {path}: {exc.strerror}.") from exc
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
+    current = exercise.threshold if exercise else None
+    calibrations = exercise.calibrations() if exercise else []
+    others = [c for c in calibrations if c.generator != calibration.generator]
+    made_for = calibrations[0].generator if calibrations else Settings.generator  # uncalibrated: the shipped model
+    if isinstance(current, dict) or (current is not None and made_for != calibration.generator):
+        entries = dict(current) if isinstance(current, dict) else {"default": current}
+        entries[calibration.generator] = threshold
+        value = "{" + ", ".join(f"{model}: {number:.2f}" for model, number in entries.items()) + "}"
+        listed = [*others, calibration]
+    else:
+        value, listed = f"{threshold:.2f}", [calibration]
     out: list[str] = []
-    skipping = False
+    skipping = block = False
     wrote_threshold = False
     for line in lines:
         match = TOP_KEY.match(line)
+        if block and match is None and line.startswith((" ", "\t")) and line.strip():
+            continue  # a threshold written as an indented block
+        block = False
         if skipping:
             if match is None and (line.startswith((" ", "\t")) or not line.strip()):
                 continue
@@ -85,28 +106,37 @@ def write(path: Path, threshold: float, calibration: Calibration) -> None:
             continue
         if match and match.group("key") == "threshold":
             comment = re.search(r"(\s+#.*)$", line.rstrip("\n"))
-            out.append(f"threshold: {threshold:.2f}{comment.group(1) if comment else ''}\n")
-            wrote_threshold = True
+            out.append(f"threshold: {value}{comment.group(1) if comment else ''}\n")
+            wrote_threshold = block = True
             continue
         out.append(line)
     if not wrote_threshold:
-        out.append(f"threshold: {threshold:.2f}\n")
-    out.append(
-        "calibrated:                     # written by prompt-sandbox calibrate --write\n"
-        f"  generator: {calibration.generator}\n"
-        f"  generator_hash: '{calibration.generator_hash}'\n"
-        f"  embedder: {calibration.embedder}\n"
-        f"  embedder_hash: '{calibration.embedder_hash}'\n"
-        f"  date: '{calibration.date}'\n"
-    )
+        out.append(f"threshold: {value}\n")
+    out.append("calibrated:                     # written by prompt-sandbox calibrate --write\n")
+    out += [_calibration_lines(c, listed=len(listed) > 1) for c in listed]
     path.write_text("".join(out), encoding="utf-8")
+
+
+def _calibration_lines(calibration: Calibration, listed: bool) -> str:
+    fields = [
+        f"generator: {calibration.generator}",
+        f"generator_hash: '{calibration.generator_hash}'",
+        f"embedder: {calibration.embedder}",
+        f"embedder_hash: '{calibration.embedder_hash}'",
+        f"date: '{calibration.date}'",
+    ]
+    if not listed:
+        return "".join(f"  {field}\n" for field in fields)
+    return "".join(f"  {'- ' if i == 0 else '  '}{field}\n" for i, field in enumerate(fields))
 
 
 def mismatch(exercise: Exercise, generator: str, generator_hash: str, embedder: str, embedder_hash: str) -> str:
     """A warning when the exercise was calibrated on other models than the configured ones ('' if none)."""
-    cal = exercise.calibrated
-    if cal is None:
+    calibrations = exercise.calibrations()
+    if not calibrations:
         return ""
+    matching = [c for c in calibrations if c.generator == generator] or calibrations
+    cal = matching[-1]
     differences = []
     if (cal.generator, cal.generator_hash) != (generator, generator_hash):
         differences.append(f"generator {cal.generator} ({cal.generator_hash}), now {generator} ({generator_hash})")

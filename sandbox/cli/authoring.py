@@ -85,6 +85,12 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
             f"{len(reports) - len(blocking)} of {len(reports)} exercises solvable and not too easy "
             f"(margin minimum {MIN_MARGIN:.2f})."
         )
+        if blocking:
+            click.echo(
+                f"Needs re-tuning for {generator.name}: {', '.join(r.exercise for r in blocking)}. For each, run "
+                f"`prompt-sandbox calibrate ID --write` on this model (it writes this model's own threshold) "
+                "or change the exercise, then `check --solve` again."
+            )
     sys.exit(1 if bad or blocking or not ok else 0)
 
 
@@ -129,9 +135,9 @@ def calibrate(exercise: str, write_file: bool, exercises: Path | None) -> None:
     if suggestion.threshold is None:
         click.echo(suggestion.reason)
         sys.exit(1)
-    current = found.threshold_or(settings.threshold)
+    current = found.threshold_or(settings.threshold, settings.generator)
     click.echo(f"Suggested threshold {suggestion.threshold:.2f} (now {current:.2f}): {suggestion.reason}.")
     if write_file:
         calibration = cal.calibration_for(generator.name, generator.fingerprint, embedder.name, embedder.fingerprint)
-        cal.write(Path(found.path), suggestion.threshold, calibration)
+        cal.write(Path(found.path), suggestion.threshold, calibration, found)
         click.echo(f"Written to {found.path}.")

@@ -79,7 +79,7 @@ def score(exercise: str, case_index: int, output: str, exercises: Path | None, a
     if not 0 <= case_index < len(found.cases):
         raise click.BadParameter(f"this exercise has cases 0 to {len(found.cases) - 1}", param_hint="--case")
     result = score_output(found, case_index, output, build_embedder(settings), settings)
-    threshold = found.threshold_or(settings.threshold)
+    threshold = found.threshold_or(settings.threshold, settings.generator)
     if as_json:
         payload = {"exercise": found.id, "passed": result.passed, "score": result.score, "cases": [case_json(result)]}
         payload.update(case_json(result))

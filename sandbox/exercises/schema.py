@@ -152,7 +152,10 @@ class Exercise(BaseModel):
     task: Text
     cases: Annotated[list[Case], Field(min_length=1)]
     checks: Checks | None = None
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] | None = (
+        None
+    )
+    """The similarity a case needs; or one per model, ``{default: 0.6, qwen2.5-0.5b-instruct: 0.7}``."""
     hints: list[Text] = Field(default_factory=list)
     hints_after: Annotated[int, Field(ge=1, le=20)] = 1
     """Failed attempts that unlock each next hint."""
@@ -168,7 +171,8 @@ class Exercise(BaseModel):
     max_new_tokens: Annotated[int, Field(ge=1, le=1024)] | None = None
     match_numbers: bool = True
     """When the closest reference has numbers, the answer must have the same numbers."""
-    calibrated: Calibration | None = None
+    calibrated: Calibration | list[Calibration] | None = None
+    """The models the threshold was calibrated on: one, or one per model of a per-model threshold."""
     technique: str | None = None
     """The prompting technique the exercise teaches; one of TECHNIQUES."""
 
@@ -191,8 +195,16 @@ class Exercise(BaseModel):
     def visible_cases(self) -> list[tuple[int, Case]]:
         return [(i, c) for i, c in enumerate(self.cases) if not c.hidden]
 
-    def threshold_or(self, default: float) -> float:
+    def threshold_or(self, default: float, model: str = "") -> float:
+        """The threshold for ``model``: its own entry, else the file's default entry, else ``default``."""
+        if isinstance(self.threshold, dict):
+            return self.threshold.get(model, self.threshold.get("default", default))
         return self.threshold if self.threshold is not None else default
+
+    def calibrations(self) -> list[Calibration]:
+        if self.calibrated is None:
+            return []
+        return self.calibrated if isinstance(self.calibrated, list) else [self.calibrated]
 
 
 class Track(BaseModel):

@@ -45,7 +45,7 @@ if chosen != wanted:
     if wanted is not None:
         st.rerun()
 exercise = catalog.exercises[chosen]
-threshold = exercise.threshold_or(settings.threshold)
+threshold = exercise.threshold_or(settings.threshold, settings.generator)
 
 st.title(exercise.title)
 track = catalog.track(exercise.track)

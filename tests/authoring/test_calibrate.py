@@ -76,3 +76,25 @@ def test_mismatch_warns_with_what_to_run(tmp_path: Path) -> None:
     warning = mismatch(exercise, "bigger-model", "ffffffffffff", "all-minilm-l6-v2", "53aa51172d14")
     assert "calibrated on generator smollm2-135m-instruct (b179c9523d0e), now bigger-model (ffffffffffff)" in warning
     assert "prompt-sandbox calibrate x --write" in warning
+
+
+def test_calibrating_on_another_model_writes_that_model_s_own_threshold(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text(GOOD.replace("threshold: 0.8", "threshold: 0.8   # by hand"), encoding="utf-8")
+    small = calibration_for("smollm2-135m-instruct", "b179c9523d0e", "all-minilm-l6-v2", "53aa51172d14")
+    big = calibration_for("qwen2.5-0.5b-instruct", "fdf756fa7fcb", "all-minilm-l6-v2", "53aa51172d14")
+    write(path, 0.66, small, load_exercise_file(path))
+    assert load_exercise_file(path).threshold == 0.66, "the same model keeps one number"
+    write(path, 0.72, big, load_exercise_file(path))
+    text = path.read_text(encoding="utf-8")
+    assert "threshold: {default: 0.66, qwen2.5-0.5b-instruct: 0.72}   # by hand\n" in text
+    exercise = load_exercise_file(path)
+    assert exercise.threshold_or(0.75, "qwen2.5-0.5b-instruct") == 0.72
+    assert exercise.threshold_or(0.75, "smollm2-135m-instruct") == 0.66
+    assert [c.generator for c in exercise.calibrations()] == ["smollm2-135m-instruct", "qwen2.5-0.5b-instruct"]
+    assert mismatch(exercise, "qwen2.5-0.5b-instruct", "fdf756fa7fcb", "all-minilm-l6-v2", "53aa51172d14") == ""
+    assert mismatch(exercise, "smollm2-135m-instruct", "b179c9523d0e", "all-minilm-l6-v2", "53aa51172d14") == ""
+    write(path, 0.7, big, exercise)  # calibrating the big model again changes its entry only
+    again = load_exercise_file(path)
+    assert again.threshold == {"default": 0.66, "qwen2.5-0.5b-instruct": 0.7}
+    assert len(again.calibrations()) == 2 and path.read_text(encoding="utf-8").count("calibrated:") == 1
