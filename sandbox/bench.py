@@ -294,6 +294,7 @@ def run_bench(
     anchors: bool,
     echo: Callable[[str], None],
     server: str | None = None,
+    naive_requests: int | None = None,
 ) -> list[Figure]:
     force_offline()
     echo(
@@ -356,10 +357,11 @@ def run_bench(
     )
     # the naive path is plain transformers: float32, its own linear layers, one request at a time
     naive = build_engine(settings.with_overrides(dtype="float32"), packed=False)
-    _, naive_seconds, naive_tokens = naive_answers(naive, requests)
+    measured = requests[:naive_requests] if naive_requests else requests
+    _, naive_seconds, naive_tokens = naive_answers(naive, measured)
     naive_rate = naive_tokens / naive_seconds
     echo(
-        f"naive path (transformers, float32, one request at a time): {naive_rate:.1f} tok/s over {len(requests)} requests"
+        f"naive path (transformers, float32, one request at a time): {naive_rate:.1f} tok/s over {len(measured)} requests"
     )
     echo(f"ratio: class tokens per second / naive path = {statistics.median(class_rate) / naive_rate:.1f}x")
     if anchors:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
+from ..config import Settings
 from .common import find_exercise, friendly_errors, settings_for
 
 
@@ -21,16 +23,64 @@ from .common import find_exercise, friendly_errors, settings_for
 @click.option(
     "--server", default=None, help="Also run the learner and the class through this model server (a manifest name)."
 )
+@click.option("--model", default=None, help="Measure this generator (a manifest name) instead of the one in use.")
+@click.option(
+    "--random-weights",
+    is_flag=True,
+    help="Measure the model's real shape with random weights (speed does not depend on them), before downloading it.",
+)
+@click.option(
+    "--naive",
+    "naive_requests",
+    type=click.IntRange(1, 10_000),
+    default=None,
+    help="Time the naive path on this many of the class's requests (default all; it is slow on big models).",
+)
 @click.option("--exercises", type=click.Path(path_type=Path), default=None, help="Exercises folder.")
 @friendly_errors
 def bench(
-    exercise_ref: str, runs: int, learners: int, anchors: bool, server: str | None, exercises: Path | None
+    exercise_ref: str,
+    runs: int,
+    learners: int,
+    anchors: bool,
+    server: str | None,
+    model: str | None,
+    random_weights: bool,
+    naive_requests: int | None,
+    exercises: Path | None,
 ) -> None:
     """Measure cold start, one learner's verdict and a whole class (medians and ranges)."""
     from ..bench import run_bench
     from ..exercises.catalog import load_catalog
 
     settings = settings_for(exercises)
+    if model or random_weights:
+        settings = with_model(settings, model or settings.generator, random_weights)
     catalog = load_catalog(settings.exercises_dir)
     mix = [e for e in catalog.exercises.values() if e.solution]
-    run_bench(find_exercise(exercise_ref, settings), mix, settings, runs, learners, anchors, click.echo, server)
+    run_bench(
+        find_exercise(exercise_ref, settings),
+        mix,
+        settings,
+        runs,
+        learners,
+        anchors,
+        click.echo,
+        server,
+        naive_requests,
+    )
+
+
+def with_model(settings: Settings, name: str, random_weights: bool) -> Settings:
+    """The settings (and environment, for the bench's fresh cold-start processes) with ``name`` as the generator."""
+    from ..models.manifests import local_manifest
+    from ..models.random_weights import SUFFIX, with_random_weights
+
+    manifest = local_manifest(settings, name, "generator")
+    if random_weights:
+        models_dir = with_random_weights(manifest, settings, click.echo)
+        settings = settings.with_overrides(models_dir=models_dir)
+        os.environ["PROMPT_SANDBOX_MODELS"] = str(models_dir)
+        name += SUFFIX
+    os.environ["PROMPT_SANDBOX_GENERATOR"] = name
+    return settings.with_overrides(generator=name)

@@ -61,7 +61,7 @@ def with_random_weights(manifest: ModelManifest, settings: Settings, progress: A
     default = local_manifest(settings, Settings.generator, "generator")
     tokenizer = ensure_ready(default, settings, progress)
     name = manifest.name + SUFFIX
-    weights = settings.model_cache_dir / name
+    weights = settings.model_cache_dir / "random-weights" / manifest.name  # not cache/NAME: that is the marker's
     if not (weights / "model.safetensors").is_file():
         progress(
             f"{name}: building {manifest.label}'s architecture with random weights (speed does not depend on them)"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
-from .running import run
+from .running import ROOT, run
 
 
 @pytest.mark.slow
@@ -32,3 +34,49 @@ def test_bench_prints_medians_ranges_the_class_and_fairness() -> None:
     assert re.match(r"plain path: \d+ of \d+ answers differ from one plain `generate` call per case", lines[11])
     assert lines[12].startswith("naive path (transformers, float32, one request at a time): ")
     assert re.fullmatch(r"ratio: class tokens per second / naive path = [\d.]+x", lines[13])
+
+
+TINY_QWEN = """name: tiny-qwen
+role: generator
+license: Apache-2.0
+format: transformers
+source:
+  hub: Example/tiny-qwen
+  revision: 0123456789abcdef0123456789abcdef01234567
+  file: model.safetensors
+architecture:
+  model_type: qwen2
+  hidden_size: 896
+  intermediate_size: 512
+  num_hidden_layers: 2
+  num_attention_heads: 14
+  num_key_value_heads: 2
+  vocab_size: 49152
+  tie_word_embeddings: true
+  use_sliding_window: false
+"""
+
+
+@pytest.mark.slow
+def test_bench_measures_a_model_that_was_never_downloaded_with_random_weights_of_its_shape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = tmp_path / "models"
+    (models / "cache").mkdir(parents=True)
+    for path in (ROOT / "models").glob("*.yaml"):
+        shutil.copy(path, models)
+    for name in ("smollm2-135m-instruct", "all-minilm-l6-v2"):  # the prepared defaults, shared
+        (models / "cache" / name).symlink_to(ROOT / "models" / "cache" / name)
+    (models / "tiny-qwen.yaml").write_text(TINY_QWEN, encoding="utf-8")
+    monkeypatch.setenv("PROMPT_SANDBOX_MODELS", str(models))
+    args = ("bench", "--model", "tiny-qwen", "--random-weights", "--runs", "1", "--learners", "3", "--naive", "3")
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("tiny-qwen-random-weights: building tiny-qwen's architecture with random weights")
+    assert lines[1].startswith("prompt-sandbox bench: generator tiny-qwen-random-weights (bfloat16)")
+    assert any(re.fullmatch(r"fairness: 0 of \d+ answers differ .*", line) for line in lines)
+    assert "naive path (transformers, float32, one request at a time): " in result.stdout
+    assert "over 3 requests" in result.stdout
+    assert (models / "cache" / "random-weights" / "tiny-qwen" / "model.safetensors").is_file()
+    assert not (models / "tiny-qwen-random-weights.yaml").exists(), "the bench's manifest stays in the cache"
