@@ -55,7 +55,12 @@ class Bundle:
 
 
 def build_bundle(
-    settings: Settings, out: Path, target: Target, say: Callable[[str], None], archive: bool = True
+    settings: Settings,
+    out: Path,
+    target: Target,
+    say: Callable[[str], None],
+    archive: bool = True,
+    models: tuple[str, ...] = (),
 ) -> Bundle:
     started = time.monotonic()
     root = project_root()
@@ -64,6 +69,7 @@ def build_bundle(
             f"A bundle is made from a checkout of prompt-sandbox (a folder with pyproject.toml), and {root} is not one."
         )
     version = importlib.metadata.version("prompt-sandbox")
+    carried_models = [hub_model(settings, name) for name in models]  # refused before anything is written
     folder = out.resolve() / f"prompt-sandbox-{version}-{target.platform}-py{target.python}"
     if folder.exists():
         shutil.rmtree(folder)
@@ -78,13 +84,15 @@ def build_bundle(
         constraints = [root / "constraints.txt", here]
         say(f"Downloading the wheels it needs on {target.platform} with Python {target.python} ...")
         download(app, wheels, target, constraints, say)
-        carried = {canonicalize_name(p) for p in model_packages(settings)} - set(wheels_in(wheels))
-        if carried:
-            say(f"Downloading the model packages {', '.join(sorted(carried))} (without their own dependencies) ...")
-            fetch_alone(sorted(carried), wheels, target, constraints)
+        model_wheels = {canonicalize_name(p) for p in model_packages(settings)} - set(wheels_in(wheels))
+        if model_wheels:
+            say(
+                f"Downloading the model packages {', '.join(sorted(model_wheels))} (without their own dependencies) ..."
+            )
+            fetch_alone(sorted(model_wheels), wheels, target, constraints)
     have = wheels_in(wheels)
     install = [f"{app.name}=={app.version}"]
-    no_deps = [f"{name}=={have[name].version}" for name in sorted(carried)]
+    no_deps = [f"{name}=={have[name].version}" for name in sorted(model_wheels)]
 
     say("Checking that the wheels are complete for that computer ...")
     gaps = missing(wheels, install, target) + missing(wheels, no_deps, target, walk=False)
@@ -102,9 +110,15 @@ def build_bundle(
         "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "install": install,
         "install_no_deps": no_deps,
+        "models": [{"name": name, "sha256": sha256} for name, _, sha256, _ in carried_models],
     }
     (folder / installer.DESCRIPTION).write_text(json.dumps(description, indent=2) + "\n", encoding="utf-8")
     _copy_app_files(settings, root, folder, say)
+    for name, prepared, _, model_files in carried_models:
+        say(f"Carrying the model {name} ({sum((prepared / f).stat().st_size for f in model_files) / 1e6:.0f} MB) ...")
+        for file in model_files:
+            (folder / installer.CARRIED_MODELS / name / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(prepared / file, folder / installer.CARRIED_MODELS / name / file)
     _copy_scripts(folder, target)
     files = installer.write_sums(folder)
     size = sum(path.stat().st_size for path in installer.carried(folder))
@@ -123,6 +137,23 @@ def model_packages(settings: Settings) -> list[str]:
             if isinstance(manifest, ModelManifest) and manifest.source.package
         }
     )
+
+
+def hub_model(settings: Settings, name: str) -> tuple[str, Path, str, list[str]]:
+    """A pulled hub model to carry: its name, prepared folder, weights' sha256 and files."""
+    from ..models.manifests import ModelManifest, get_manifest
+    from ..models.weights import prepared_folder, prepared_sha256
+
+    manifest = get_manifest(settings, name, "generator")
+    if not isinstance(manifest, ModelManifest) or not manifest.source.hub:
+        raise BundleBuildError(
+            f"--model {name}: only a model from a hub is carried this way (models from packages always come along, "
+            "and a model server stays where it is)."
+        )
+    folder = prepared_folder(manifest, settings)
+    if folder is None:
+        raise BundleBuildError(f"--model {name}: pull it here first: prompt-sandbox models pull {name}")
+    return name, folder, prepared_sha256(manifest, settings), [manifest.source.file, *manifest.source.files]
 
 
 def _app_wheel(root: Path, wheels: Path) -> Wheel:

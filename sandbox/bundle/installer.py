@@ -34,6 +34,8 @@ WHEELS = "wheels"
 ENVIRONMENT = ".venv"
 STAMP = "prompt-sandbox-bundle.sha256"
 """Kept in the environment: the hash of the SHA256SUMS it was installed from (a second install skips pip)."""
+CARRIED_MODELS = "models/carried"
+"""Where a bundle keeps the files of hub models made with ``--model NAME`` (``models pull --from`` takes them)."""
 NOT_CARRIED = (ENVIRONMENT, "data", "models/cache", "__pycache__")
 """What an installed or used bundle folder grows: never part of the bundle, never checked."""
 
@@ -181,7 +183,11 @@ def install(folder: Path, say: Callable[[str], None] = print) -> None:
         stamp.write_text(fingerprint + "\n", encoding="utf-8")
         say(f"    installed in {time.monotonic() - started:.0f} s")
     say("4/4 Verifying and preparing the models ...")
-    run([str(environment_file(folder, "prompt-sandbox")), "models", "pull"], folder, "Preparing the models")
+    program = str(environment_file(folder, "prompt-sandbox"))
+    run([program, "models", "pull"], folder, "Preparing the models")
+    for model in info.get("models", []):
+        pull = [program, "models", "pull", model["name"], "--from", CARRIED_MODELS, "--sha256", model["sha256"]]
+        run(pull, folder, f"Preparing the model {model['name']}")
 
 
 def start(folder: Path, serve_args: Iterable[str]) -> int:

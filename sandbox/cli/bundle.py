@@ -23,10 +23,16 @@ from .common import friendly_errors, settings_for
 )
 @click.option("--python", "python_version", default=None, help="Their Python, as 3.11 (default: this one's).")
 @click.option("--no-archive", is_flag=True, help="Write the folder only, not the .tar.gz or .zip beside it.")
+@click.option("--model", "models", multiple=True, help="Also carry this pulled hub model (repeatable).")
 @click.option("--exercises", type=click.Path(path_type=Path), default=None, help="Exercises folder to carry.")
 @friendly_errors
 def bundle(
-    out: Path, platform_name: str | None, python_version: str | None, no_archive: bool, exercises: Path | None
+    out: Path,
+    platform_name: str | None,
+    python_version: str | None,
+    no_archive: bool,
+    models: tuple[str, ...],
+    exercises: Path | None,
 ) -> None:
     """Make an offline bundle: wheels, models, exercises, install.sh and SHA256SUMS (run on a connected computer)."""
     from ..bundle.build import build_bundle
@@ -37,7 +43,7 @@ def bundle(
         platform=platform_name or this_platform(),
         python=python_version or f"{sys.version_info.major}.{sys.version_info.minor}",
     )
-    made = build_bundle(settings_for(exercises), out, target, click.echo, archive=not no_archive)
+    made = build_bundle(settings_for(exercises), out, target, click.echo, archive=not no_archive, models=models)
     click.echo(
         f"Bundle for {target.platform}, Python {target.python}: {made.folder} "
         f"({made.files} files, {made.wheels} wheels, {made.size_bytes / 1e6:.0f} MB, made in {made.seconds:.0f} s)"

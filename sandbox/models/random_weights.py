@@ -4,7 +4,8 @@ How fast a model answers depends on its configuration (layers, widths, heads,
 vocabulary), not on the values of its weights. So ``prompt-sandbox bench
 --model NAME --random-weights`` builds the manifest's ``architecture`` with
 random weights in bfloat16, with the default model's tokenizer (its token ids
-all lie inside any larger vocabulary), and measures that. Random weights never
+all lie inside any larger vocabulary; the rest of the vocabulary gets zero
+weights, so the model writes tokens that can be counted), and measures that. Random weights never
 choose to stop, so every answer runs to its token limit: the class figures are
 an upper bound of the real model's.
 """
@@ -27,7 +28,7 @@ SUFFIX = "-random-weights"
 def random_model_folder(architecture: dict[str, Any], folder: Path, tokenizer_from: Path, seed: int = 0) -> Path:
     """Write a model of ``architecture`` (a transformers config) with random weights, and a tokenizer, into ``folder``."""
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     settings = dict(architecture)
     try:
@@ -36,6 +37,10 @@ def random_model_folder(architecture: dict[str, Any], folder: Path, tokenizer_fr
         raise ModelError(f"The architecture {architecture} is not one transformers knows: {exc}") from exc
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+    known = len(AutoTokenizer.from_pretrained(tokenizer_from))
+    with torch.no_grad():  # tokens the borrowed tokenizer cannot write score 0, so they are (almost) never chosen
+        for table in {id(t): t for t in (model.get_output_embeddings(), model.get_input_embeddings())}.values():
+            table.weight[known:] = 0  # and the bench counts what was written; the shapes, so the speed, stay
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     model.save_pretrained(partial)

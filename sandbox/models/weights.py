@@ -99,6 +99,12 @@ def prepared_folder(manifest: ModelManifest, settings: Settings) -> Path | None:
     return folder
 
 
+def prepared_sha256(manifest: ModelManifest, settings: Settings) -> str:
+    """The sha256 the prepared weights were verified against (the manifest's, or the one given to ``pull``)."""
+    marker = _read_marker(settings.model_cache_dir / manifest.name) or {}
+    return str(manifest.sha256 or marker.get("sha256_given") or "")
+
+
 def pull(
     manifest: ModelManifest,
     settings: Settings,

@@ -36,9 +36,16 @@ class NoNetwork:
     def command(self, args: list[str]) -> list[str]:
         return ["nsenter", f"--net=/proc/{self.holder.pid}/ns/net", *args]
 
-    def run(self, args: list[str], cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, args: list[str], cwd: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.command(args), cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout
+            self.command(args),
+            cwd=cwd,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def popen(self, args: list[str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -7,6 +7,8 @@ and the install, the CLI, the app and Chromium all run inside the namespace.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -19,6 +21,7 @@ import yaml
 from sandbox.bundle.installer import DESCRIPTION, SUMS, sha256_of
 
 from ..browsing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, open_exercise, sign_in
+from ..models.test_hub import hub_files, manifest
 from ..servers import free_port
 from .namespaces import NoNetwork, needs_namespaces
 
@@ -28,10 +31,12 @@ EXERCISE = yaml.safe_load((ROOT / "exercises/getting-started/order-number.yaml")
 pytestmark = [pytest.mark.slow]
 
 
-def make_bundle(out: Path, *options: str) -> str:
+def make_bundle(out: Path, *options: str, models: Path | None = None) -> str:
+    env = {**os.environ, **({"PROMPT_SANDBOX_MODELS": str(models)} if models else {})}
     made = subprocess.run(
         [sys.executable, "-m", "sandbox.cli", "bundle", "--out", str(out), *options],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=1200,
@@ -40,10 +45,33 @@ def make_bundle(out: Path, *options: str) -> str:
     return made.stdout
 
 
+def models_with_a_pulled_hub_model(folder: Path) -> Path:
+    """The shipped manifests and prepared models, plus 'smollm2-from-hub' pulled (from a folder) as a hub model."""
+    models = folder / "models"
+    (models / "cache").mkdir(parents=True)
+    for path in (ROOT / "models").glob("*.yaml"):
+        shutil.copy(path, models)
+    for name in ("smollm2-135m-instruct", "all-minilm-l6-v2"):
+        (models / "cache" / name).symlink_to(ROOT / "models" / "cache" / name)
+    files = hub_files(folder / "hub-files")
+    (models / "smollm2-from-hub.yaml").write_text(manifest(files), encoding="utf-8")
+    pulled = subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", "models", "pull", "smollm2-from-hub", "--from", str(files)],
+        env={**os.environ, "PROMPT_SANDBOX_MODELS": str(models)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    return models
+
+
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    printed = make_bundle(out)
+    models = models_with_a_pulled_hub_model(tmp_path_factory.mktemp("trainer-pc"))
+    printed = make_bundle(out, "--model", "smollm2-from-hub", models=models)
+    assert "Carrying the model smollm2-from-hub (" in printed
     (packed,) = out.glob("prompt-sandbox-*-linux_x86_64-py3.11.tar.gz")
     assert f"Archive: {packed}" in printed
     return packed
@@ -78,12 +106,13 @@ def test_a_classroom_computer_with_no_network_installs_the_bundle_grades_and_run
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert "Installed. Start it any time from this folder with ./start.sh" in installed.stdout
     assert (room / "models/cache/smollm2-135m-instruct").is_dir()
+    assert "smollm2-from-hub: verified and ready" in installed.stdout, "the carried hub model is prepared"
 
-    graded = no_network.run(
-        [str(room / ".venv/bin/prompt-sandbox"), "grade", "order-number", "--prompt", EXERCISE["solution"]], cwd=room
-    )
-    assert graded.returncode == 0, graded.stdout + graded.stderr
-    assert "Passed! All 3 cases passed. Score 100." in graded.stdout
+    grade = [str(room / ".venv/bin/prompt-sandbox"), "grade", "order-number", "--prompt", EXERCISE["solution"]]
+    for generator in ("smollm2-135m-instruct", "smollm2-from-hub"):
+        graded = no_network.run(grade, cwd=room, env={"PROMPT_SANDBOX_GENERATOR": generator})
+        assert graded.returncode == 0, graded.stdout + graded.stderr
+        assert "Passed! All 3 cases passed. Score 100." in graded.stdout
 
     port = free_port()
     app = no_network.popen(["./start.sh", "--port", str(port)], cwd=room, log=tmp_path / "app.log")

@@ -30,15 +30,19 @@ REPO, REVISION = "HuggingFaceTB/SmolLM2-135M-Instruct", "0123456789abcdef0123456
 SMALL = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja"]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hub_files(folder: Path) -> Path:
     """The files a hub repository of the default model holds: bfloat16 weights, as hub models come."""
     default = ensure_ready(local_manifest(load_settings(), "smollm2-135m-instruct", "generator"), load_settings())
-    folder = tmp_path_factory.mktemp("hub-files")
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.safetensors").symlink_to(default / "model.bfloat16.safetensors")
     for name in SMALL:
         (folder / name).symlink_to(default / name)
     return folder
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hub_files(tmp_path_factory.mktemp("hub-files"))
 
 
 def manifest(served: Path, sha256: str | None = "", **changes: object) -> str:
