@@ -63,7 +63,9 @@ def test_check_solve_flags_unsolvable_and_too_easy_exercises(write_exercise) -> 
     lines = readable.stdout.splitlines()
     assert any(line.startswith("sentiment-label") and line.endswith("ok") for line in lines)
     assert any(line.startswith("anything-goes") and "too easy" in line for line in lines)
-    assert lines[-1] == "1 of 3 exercises solvable and not too easy (margin minimum 0.10)."
+    assert lines[-2] == "1 of 3 exercises solvable and not too easy (margin minimum 0.10)."
+    assert lines[-1].startswith("Needs re-tuning for smollm2-135m-instruct: anything-goes, wrong-solution. ")
+    assert "`prompt-sandbox calibrate ID --write` on this model" in lines[-1]
 
 
 def test_check_warns_when_an_exercise_was_calibrated_on_other_models(write_exercise) -> None:
