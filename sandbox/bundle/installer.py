@@ -45,6 +45,8 @@ class BundleError(Exception):
 
 
 def sha256_of(path: Path) -> str:
+    """A file's sha256. The same as sandbox.models.weights.sha256_file, kept here: this file runs before the
+    package is installed, and the models layer may not import the bundle."""
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):

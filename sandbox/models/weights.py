@@ -142,20 +142,27 @@ def pull(
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     weights = folder / weights_file
+    record = {"source_sha256": manifest.sha256, "weights_sha256": sha256_file(weights)}
+    _prepared(manifest, settings, target, folder / weights_file, started, record)
+    progress(f"{manifest.name}: ready in {folder}")
+    return folder
+
+
+def _prepared(
+    manifest: ModelManifest, settings: Settings, target: Path, weights: Path, started: float, record: dict[str, Any]
+) -> None:
+    """Write the marker that makes ``weights``' folder the prepared copy, then a generator's typed copy."""
     marker = {
         "name": manifest.name,
-        "source_sha256": manifest.sha256,
-        "folder": str(folder.resolve()),
-        "weights_file": weights_file,
-        "weights_sha256": sha256_file(weights),
+        **record,
+        "folder": str(weights.parent.resolve()),
+        "weights_file": weights.name,
         "weights_stat": _weights_stat(weights),
         "prepared_seconds": round(time.perf_counter() - started, 1),
     }
     _write_marker(target, marker)
     if manifest.role == "generator":
-        typed_weights(manifest, folder, settings)
-    progress(f"{manifest.name}: ready in {folder}")
-    return folder
+        typed_weights(manifest, weights.parent, settings)
 
 
 def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> str | None:
@@ -250,21 +257,13 @@ def _pull_from_hub(
     shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's download records
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
-    weights = target / manifest.source.file
-    marker = {
-        "name": manifest.name,
+    record = {
         "source_sha256": files[manifest.source.file],
         "sha256_given": sha256 if manifest.sha256 is None else None,
         "from": str(origin) if origin else f"{manifest.source.hub}@{manifest.source.revision}",
-        "folder": str(target.resolve()),
-        "weights_file": manifest.source.file,
         "weights_sha256": files[manifest.source.file],
-        "weights_stat": _weights_stat(weights),
-        "prepared_seconds": round(time.perf_counter() - started, 1),
     }
-    _write_marker(target, marker)
-    if manifest.role == "generator":
-        typed_weights(manifest, target, settings)
+    _prepared(manifest, settings, target, target / manifest.source.file, started, record)
     progress(f"{manifest.name}: verified and ready in {target}")
     return target
 
