@@ -351,7 +351,7 @@ def run_bench(
     echo(f"fairness: {differ} of {len(requests)} answers differ between running alone and inside the class's batches")
     measured = requests[:naive_requests] if naive_requests else requests  # both one-at-a-time paths are slow
     alone, _, _ = naive_answers(engine, measured)
-    plain = sum(b != r.prefill + a for b, a, r in zip(batched, alone, measured, strict=False))
+    plain = sum(b != r.prefill + a for b, a, r in zip(batched[: len(measured)], alone, measured, strict=True))
     echo(
         f"plain path: {plain} of {len(measured)} answers differ from one plain `generate` call per case "
         "(the app reads a run's shared start once and decodes in its own, batch-proof arithmetic)"

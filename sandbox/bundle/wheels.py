@@ -69,11 +69,16 @@ class Target:
         return self.platform == this_platform() and self.python == f"{sys.version_info.major}.{sys.version_info.minor}"
 
     @property
+    def interpreter(self) -> str:
+        """The wheel tag of the target's Python: cp311."""
+        return f"cp{self.python.replace('.', '')}"
+
+    @property
     def pip_flags(self) -> list[str]:
         flags = ["--only-binary=:all:"]  # nothing to build on a computer with no network
         if not self.is_here:
             flags += ["--python-version", self.python, "--implementation", "cp"]
-            for abi in (f"cp{self.python.replace('.', '')}", "abi3", "none"):
+            for abi in (self.interpreter, "abi3", "none"):
                 flags += ["--abi", abi]
             for tag in PLATFORM_TAGS[self.platform]:
                 flags += ["--platform", tag]
@@ -85,7 +90,7 @@ class Target:
         version = tuple(int(part) for part in self.python.split("."))
         platforms = PLATFORM_TAGS[self.platform]
         return set(cpython_tags(version, platforms=platforms)) | set(
-            compatible_tags(version, "cp" + "".join(map(str, version)), platforms)
+            compatible_tags(version, self.interpreter, platforms)
         )
 
     def applies(self, requirement: Requirement, extras: Iterable[str]) -> bool:
@@ -145,9 +150,11 @@ def pip(args: list[str], what: str, isolated: bool = False) -> None:
 
 def download(app: Wheel, dest: Path, target: Target, constraints: list[Path], say: Callable[[str], None]) -> None:
     """Fetch every wheel the app's wheel needs on ``target`` into ``dest`` (this computer reaches the package index)."""
-    pinned = [arg for path in constraints for arg in ("-c", str(path))]
     if target.is_here:
-        pip(["download", "-q", "-d", str(dest), *target.pip_flags, *pinned, str(app.path)], "Downloading the wheels")
+        pip(
+            ["download", "-q", "-d", str(dest), *_downloading(target, constraints), str(app.path)],
+            "Downloading the wheels",
+        )
         return
     have = wheels_in(dest)
     asked: dict[str, set[str]] = {app.name: set()}
@@ -167,11 +174,15 @@ def download(app: Wheel, dest: Path, target: Target, constraints: list[Path], sa
 
 def fetch_alone(requirements: list[str], dest: Path, target: Target, constraints: list[Path]) -> None:
     """Fetch these wheels for ``target``, without their dependencies."""
-    pinned = [arg for path in constraints for arg in ("-c", str(path))]
     pip(
-        ["download", "-q", "--no-deps", "-d", str(dest), *target.pip_flags, *pinned, *requirements],
+        ["download", "-q", "--no-deps", "-d", str(dest), *_downloading(target, constraints), *requirements],
         "Downloading the wheels",
     )
+
+
+def _downloading(target: Target, constraints: list[Path]) -> list[str]:
+    """pip download's options for ``target``, held to the ``constraints`` files."""
+    return [*target.pip_flags, *(arg for path in constraints for arg in ("-c", str(path)))]
 
 
 def missing(folder: Path, requirements: Iterable[str], target: Target, walk: bool = True) -> list[str]:

@@ -62,16 +62,16 @@ def total_memory_bytes() -> int:
 def check_room(manifest: ModelManifest, folder: Path, have_bytes: int, say: Any) -> None:
     """Say what the model needs, and refuse before downloading when disk or memory is short."""
     need = manifest.download_mb * 1_000_000 - have_bytes
-    memory = total_memory_bytes()
+    memory, free = total_memory_bytes(), free_bytes(folder)
     say(
         f"{manifest.name}: needs about {manifest.download_mb / 1000:.1f} GB of disk in {folder.parent} "
         f"and {manifest.memory_mb / 1000:.1f} GB of memory while a class runs "
-        f"(this computer: {free_bytes(folder) / 1e9:.1f} GB free, {memory / 1e9:.1f} GB of memory)"
+        f"(this computer: {free / 1e9:.1f} GB free, {memory / 1e9:.1f} GB of memory)"
     )
-    if need > 0 and free_bytes(folder) < need * DISK_MARGIN:
+    if need > 0 and free < need * DISK_MARGIN:
         raise ModelError(
             f"Not enough free disk for '{manifest.name}': it needs {need * DISK_MARGIN / 1e9:.1f} GB more in "
-            f"{folder.parent} and there are {free_bytes(folder) / 1e9:.1f} GB free. Free some space, or put the models "
+            f"{folder.parent} and there are {free / 1e9:.1f} GB free. Free some space, or put the models "
             "on a bigger disk with PROMPT_SANDBOX_MODELS=/path/to/models. Nothing was downloaded."
         )
     if manifest.memory_mb and memory < manifest.memory_mb * 1_000_000:
