@@ -95,6 +95,8 @@ class Settings:
     """Opens the instructor page (the passcode, or its hash from `prompt-sandbox hash-passcode`); empty keeps it closed."""
     instructor_session_minutes: int = 240
     """How long the instructor page stays open in a browser after the passcode; then it asks again."""
+    learner_session_hours: int = 12
+    """How long a learner stays signed in on a browser (across reloads and restarts); then they sign in again."""
     batch_size: int = 32
     """Most answers the model writes at once (one padded batch)."""
     batch_window_ms: int = 50
@@ -148,6 +150,7 @@ def load_settings() -> Settings:
         ("batch_size", int),
         ("batch_window_ms", int),
         ("instructor_session_minutes", int),
+        ("learner_session_hours", int),
     ):
         raw = _env(field.upper())
         if raw is not None:

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT.parent) not in sys.path:  # `streamlit run sandbox_ui/app.py` from a checkout
     sys.path.insert(0, str(ROOT.parent))
 
-from sandbox_ui import common  # noqa: E402
+from sandbox_ui import common, sign_in  # noqa: E402
 
 # the tab's icon is a file of the app's own: a :material/...: page icon makes the browser fetch it from a font server
 st.set_page_config(page_title="prompt-sandbox", page_icon=str(ROOT / "icon.png"), layout="wide")
@@ -30,8 +30,8 @@ with st.sidebar:
     st.markdown("### prompt-sandbox")
     st.caption(common.answering())
 common.stop_previous_run()  # a new script run means the page's earlier run was interrupted
-common.learner_box()
-if common.current_learner() is not None or page.url_path == "playground":
+sign_in.learner_box()
+if sign_in.current_learner() is not None or page.url_path == "playground":
     # load the models in the background once someone can use them; signing in is not slowed by it,
     # pages render at once, and Run waits with a message until the models are ready
     common.start_loading()

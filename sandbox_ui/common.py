@@ -1,4 +1,4 @@
-"""Shared UI plumbing: cached resources, the learner's name, and the one error helper.
+"""Shared UI plumbing: cached resources, plain text for Markdown, and the one error helper.
 
 This is the only place (with the pages and components) that imports Streamlit;
 all logic lives in the ``sandbox`` package.
@@ -13,14 +13,13 @@ import threading
 import streamlit as st
 
 from sandbox.classroom.access import PasscodeGuard
-from sandbox.classroom.store import Learner, Store
+from sandbox.classroom.store import Store
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
 from sandbox.exercises.catalog import Catalog, load_catalog
 from sandbox.models import factory, status
 from sandbox.models.base import Embedder, Generator
 
-LEARNER_PARAM = "learner"
 EXERCISE_PARAM = "exercise"
 _MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
 """Every ASCII punctuation mark: Markdown (and Streamlit's :color[...] and :icon: forms) reads no escaped one."""
@@ -76,10 +75,15 @@ def _store(location: str) -> Store:
     return Store(location)
 
 
+def open_store() -> Store:
+    """The progress store, or a SandboxError saying why it cannot be opened."""
+    return _store(settings().database)
+
+
 def store() -> Store:
     """The progress store; when it cannot be opened, the page says why and what to check, and stops there."""
     try:
-        return _store(settings().database)
+        return open_store()
     except SandboxError as exc:
         st.error(
             f"{exc} Until this is fixed, progress can be neither shown nor saved; tell your instructor.",
@@ -133,67 +137,6 @@ def model_health() -> tuple[bool | None, str]:
 def catalog() -> Catalog:
     """Re-read on every run; unchanged files come from a cache, changed ones are parsed again."""
     return load_catalog(settings().exercises_dir)
-
-
-def current_learner() -> Learner | None:
-    learner = st.session_state.get("learner")
-    if isinstance(learner, Learner):
-        return learner
-    name = st.query_params.get(LEARNER_PARAM)
-    if name:
-        try:
-            learner = _store(settings().database).learner(name)
-        except SandboxError:
-            return None  # a bad name; or no database, which the page itself explains
-        st.session_state["learner"] = learner
-        return learner
-    return None
-
-
-def _sign_in() -> None:
-    raw = st.session_state.get("learner_name_input", "")
-    code = st.session_state.get("learner_class_input", "") or None
-    try:
-        learner = _store(settings().database).learner(raw, code)
-    except SandboxError as exc:
-        st.session_state["learner_error"] = str(exc)
-        return
-    st.session_state.pop("learner_error", None)
-    st.session_state["learner"] = learner
-    st.query_params[LEARNER_PARAM] = learner.name
-
-
-def _sign_out() -> None:
-    st.session_state.pop("learner", None)
-    st.query_params.pop(LEARNER_PARAM, None)
-
-
-def learner_box(where: st.delta_generator.DeltaGenerator | None = None) -> Learner | None:
-    """Ask for the learner's name once; the name is kept in the address, so a reload keeps it."""
-    box = where or st.sidebar
-    learner = current_learner()
-    if learner is not None:
-        box.markdown(f"Signed in as **{plain(learner.name)}**")
-        if learner.class_code:
-            box.caption(f"Class {plain(learner.class_code)}")
-        box.button("Not you? Change name", on_click=_sign_out, key="sign_out")
-        return learner
-    with box.form("learner_form", border=False):
-        st.text_input("Your name", key="learner_name_input", max_chars=60, placeholder="for example: Amina K.")
-        st.text_input("Class code (if your instructor gave you one)", key="learner_class_input", max_chars=20)
-        st.form_submit_button("Start", on_click=_sign_in, type="primary")
-    if "learner_error" in st.session_state:
-        box.error(st.session_state["learner_error"])
-    return None
-
-
-def nav_params(**extra: str) -> dict[str, str]:
-    """Query parameters that keep the learner's name when moving between pages."""
-    params = dict(extra)
-    learner = current_learner()
-    if learner is not None:
-        params[LEARNER_PARAM] = learner.name
-    return params
 
 
 @st.cache_resource(show_spinner=False)

@@ -72,17 +72,39 @@ class _Session:
 
 
 class PasscodeGuard:
-    """Checks instructor passcodes for one app process, remembering wrong tries per session and for the app."""
+    """Checks passcodes for one app process, remembering wrong tries per key (a browser session, a learner).
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    ``app_limit`` wrong tries in the whole app lock every key (None: never); ``noun`` names
+    what is typed in the messages.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        noun: str = "passcode",
+        free_tries: int = FREE_TRIES,
+        app_limit: int | None = APP_LIMIT,
+    ) -> None:
         self._clock = clock
+        self.noun = noun
+        self.free_tries = free_tries
+        self.app_limit = app_limit
         self._lock = threading.Lock()
         self._sessions: dict[str, _Session] = {}
         self._recent_wrong: deque[float] = deque()
         self._locked_until = 0.0
 
-    def try_passcode(self, session: str, given: str, configured: str) -> TryResult:
-        """Check ``given`` for browser session ``session``; too early or while locked it is not even compared."""
+    def forget(self, key: str) -> None:
+        """Wrong tries for ``key`` no longer count (its passcode was changed)."""
+        with self._lock:
+            self._sessions.pop(key, None)
+
+    def try_passcode(self, session: str, given: str, configured: str, who: str = "") -> TryResult:
+        """Check ``given`` for ``session`` (the key wrong tries are counted by; ``who`` tried, for the log).
+
+        Too early, or while locked, it is not even compared.
+        """
         with self._lock:
             now = self._clock()
             if now < self._locked_until:
@@ -98,27 +120,31 @@ class PasscodeGuard:
                 return TryResult(False, f"Too many wrong tries: wait {seconds} more seconds, then try again.")
             if passcode_matches(given, configured):
                 self._sessions.pop(session, None)
-                log.info("instructor page opened (session %s)", session[:8])
+                log.info("right %s (%s)", self.noun, self._who(session, who))
                 return TryResult(True)
-            return self._wrong(state, session, now)
+            return self._wrong(state, self._who(session, who), now)
+
+    @staticmethod
+    def _who(session: str, who: str) -> str:
+        return f"{session}, session {who[:8]}" if who else f"session {session[:8]}"
 
     def _wrong(self, state: _Session, session: str, now: float) -> TryResult:
         state.wrong += 1
         self._recent_wrong.append(now)
         while self._recent_wrong and self._recent_wrong[0] < now - APP_WINDOW_S:
             self._recent_wrong.popleft()
-        log.warning("wrong instructor passcode (session %s, try %d)", session[:8], state.wrong)
-        if len(self._recent_wrong) >= APP_LIMIT:
+        log.warning("wrong %s (%s, try %d)", self.noun, session, state.wrong)
+        if self.app_limit is not None and len(self._recent_wrong) >= self.app_limit:
             self._locked_until = now + LOCK_S
             self._recent_wrong.clear()
-            log.error("instructor page locked for %d minutes after %d wrong passcodes", LOCK_S // 60, APP_LIMIT)
+            log.error("instructor page locked for %d minutes after %d wrong passcodes", LOCK_S // 60, self.app_limit)
             return TryResult(
                 False,
-                f"That passcode is not right. After {APP_LIMIT} wrong passcodes the instructor page is locked for "
+                f"That passcode is not right. After {self.app_limit} wrong passcodes the instructor page is locked for "
                 f"{LOCK_S // 60} minutes. Restart the app to unlock it sooner.",
             )
-        if state.wrong <= FREE_TRIES:
-            return TryResult(False, "That passcode is not right.")
-        wait = min(LONGEST_WAIT_S, 2 ** (state.wrong - FREE_TRIES))
+        if state.wrong <= self.free_tries:
+            return TryResult(False, f"That {self.noun} is not right.")
+        wait = min(LONGEST_WAIT_S, 2 ** (state.wrong - self.free_tries))
         state.next_try_at = now + wait
-        return TryResult(False, f"That passcode is not right. Wait {wait} seconds before the next try.")
+        return TryResult(False, f"That {self.noun} is not right. Wait {wait} seconds before the next try.")

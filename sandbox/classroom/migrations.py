@@ -82,8 +82,30 @@ def m003_ungraded_runs(db: Connection, database: Database) -> None:
     )
 
 
+def m004_sign_in(db: Connection, database: Database) -> None:
+    """PINs, server-side sessions and per-class sign-in settings; learners already kept get no PIN yet."""
+    _run_script(
+        db,
+        """
+        ALTER TABLE learners ADD COLUMN pin_hash TEXT NOT NULL DEFAULT '';
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            learner_id INTEGER NOT NULL REFERENCES learners(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE INDEX sessions_by_learner ON sessions(learner_id);
+        CREATE TABLE classes (
+            code TEXT PRIMARY KEY,
+            passwordless INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_classes_and_releases", m002_classes_and_releases),
     ("003_ungraded_runs", m003_ungraded_runs),
+    ("004_sign_in", m004_sign_in),
 ]

@@ -10,19 +10,16 @@ its own connection, so several browser sessions (threads) can write at once.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..exercises.prompts import clean_text
 from ..grading import Verdict
 from .database import Connection, open_database
 from .migrations import MIGRATIONS
-
-MAX_NAME = 40
+from .names import looks_key, name_key, normalise_class_code, normalise_name
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,7 @@ class Learner:
     id: int
     name: str
     class_code: str = ""
+    has_pin: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,27 +70,6 @@ class Progress:
         if self.passed:
             return "passed"
         return "tried" if self.attempts else "not started"
-
-
-def normalise_name(raw: str) -> str:
-    """A learner's name as typed, cleaned; raises StoreError with advice if it cannot be used."""
-    name = " ".join(clean_text(raw).split())
-    if not name:
-        raise StoreError("Please type your name (or a nickname) so your progress can be saved.")
-    if len(name) > MAX_NAME:
-        raise StoreError(f"That name is {len(name)} characters long; please use at most {MAX_NAME}.")
-    return name
-
-
-def normalise_class_code(raw: str) -> str:
-    code = " ".join(clean_text(raw).split()).upper()
-    if len(code) > 20:
-        raise StoreError(f"That class code is {len(code)} characters long; class codes have at most 20.")
-    return code
-
-
-def _key(name: str) -> str:
-    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def _now() -> str:
@@ -139,35 +116,56 @@ class Store:
         with self._connect() as db:
             return [row["name"] for row in db.execute("SELECT name FROM migrations ORDER BY name").fetchall()]
 
-    def learner(self, raw_name: str, class_code: str | None = None) -> Learner:
-        """The learner with this name (case does not matter), created on first use.
+    def learner(self, raw_name: str, class_code: str | None = None, *, new: bool = False) -> Learner:
+        """The learner with this name (case, width and invisible characters do not matter), added on first use.
 
-        A class code given here is recorded (a learner may join or change class); None keeps the one on file.
+        For the instructor's tools: learners sign in through :mod:`sandbox.classroom.roster`,
+        which never adds one from a name alone. A class code given here is recorded; None
+        keeps the one on file. ``new``: refuse a name already on the roster. A name that only
+        looks like one on the roster is always refused.
         """
         name = normalise_name(raw_name)
+        key = name_key(name)
         code = normalise_class_code(class_code) if class_code else None
         with self._write() as db:
-            # two app processes may sign the same new learner in at once: the second insert does nothing
-            db.execute(
-                """INSERT INTO learners (name, name_key, class_code, created_at) VALUES (?, ?, ?, ?)
-                   ON CONFLICT (name_key) DO NOTHING""",
-                (name, _key(name), code or "", _now()),
-            )
-            row = db.execute("SELECT id, name, class_code FROM learners WHERE name_key = ?", (_key(name),)).fetchone()
+            row = db.execute(
+                "SELECT id, name, class_code, pin_hash FROM learners WHERE name_key = ?", (key,)
+            ).fetchone()
+            if row is not None and new:
+                raise StoreError(f"{row['name']!r} is already on the roster.")
+            if row is None:
+                self._refuse_lookalike(db, name)
+                # two app processes may add the same new learner at once: the second insert does nothing
+                db.execute(
+                    """INSERT INTO learners (name, name_key, class_code, created_at) VALUES (?, ?, ?, ?)
+                       ON CONFLICT (name_key) DO NOTHING""",
+                    (name, key, code or "", _now()),
+                )
+                row = db.execute(
+                    "SELECT id, name, class_code, pin_hash FROM learners WHERE name_key = ?", (key,)
+                ).fetchone()
             if code is not None and code != row["class_code"]:
                 db.execute("UPDATE learners SET class_code = ? WHERE id = ?", (code, row["id"]))
-                return Learner(int(row["id"]), str(row["name"]), code)
-            return Learner(int(row["id"]), str(row["name"]), str(row["class_code"]))
+            return Learner(int(row["id"]), str(row["name"]), code or str(row["class_code"]), bool(row["pin_hash"]))
+
+    def _refuse_lookalike(self, db: Connection, name: str) -> None:
+        looks = looks_key(name)
+        for row in db.execute("SELECT name FROM learners").fetchall():
+            if looks_key(str(row["name"])) == looks:
+                raise StoreError(
+                    f"{name!r} looks just like {row['name']!r}, who is already on the roster, so the two could be "
+                    "mistaken for each other. Add a letter or a family name to tell them apart."
+                )
 
     def learners(self, class_code: str | None = None) -> list[Learner]:
-        query = "SELECT id, name, class_code FROM learners"
+        query = "SELECT id, name, class_code, pin_hash FROM learners"
         params: tuple[str, ...] = ()
         if class_code:
             query += " WHERE class_code = ?"
             params = (class_code,)
         with self._connect() as db:
             rows = db.execute(query + " ORDER BY name_key", params).fetchall()
-        return [Learner(int(r["id"]), str(r["name"]), str(r["class_code"])) for r in rows]
+        return [Learner(int(r["id"]), str(r["name"]), str(r["class_code"]), bool(r["pin_hash"])) for r in rows]
 
     def class_codes(self) -> list[str]:
         with self._connect() as db:
@@ -286,6 +284,7 @@ class Store:
         with self._write() as db:
             db.execute("DELETE FROM attempts WHERE learner_id = ?", (learner.id,))
             db.execute("DELETE FROM ungraded_runs WHERE learner_id = ?", (learner.id,))
+            db.execute("DELETE FROM sessions WHERE learner_id = ?", (learner.id,))
             db.execute("DELETE FROM learners WHERE id = ?", (learner.id,))
 
     def attempts(self, learner: Learner, exercise_id: str) -> list[AttemptRow]:

@@ -1,7 +1,7 @@
 """The ``prompt-sandbox`` command: serve the app, check and grade exercises, manage models, measure.
 
 Each group of commands has its module (``serve``, ``authoring``: check and
-calibrate, ``grading``: grade and score, ``models``, ``bench``, ``passcode``, ``data``: backup, ``bundle``); this one joins
+calibrate, ``grading``: grade and score, ``models``, ``bench``, ``passcode``, ``data``: backup and the class list, ``bundle``); this one joins
 them under :func:`main`. Errors from the package (:class:`~sandbox.errors.SandboxError`)
 become one clean message on stderr and exit code 2 (``common.friendly_errors``);
 nothing prints a traceback at a person. Each command imports what it needs when
@@ -16,7 +16,7 @@ from ..config import force_offline
 from .authoring import calibrate, check
 from .bench import bench
 from .bundle import bundle
-from .data import backup
+from .data import backup, roster
 from .grading import grade, score
 from .models import models
 from .passcode import hash_passcode_command
@@ -30,5 +30,5 @@ def main() -> None:
     force_offline()
 
 
-for command in (serve, check, calibrate, grade, score, bench, models, hash_passcode_command, backup, bundle):
+for command in (serve, check, calibrate, grade, score, bench, models, hash_passcode_command, backup, roster, bundle):
     main.add_command(command)

@@ -10,12 +10,12 @@ from sandbox.classroom import ladder
 from sandbox.errors import ModelError, SandboxError
 from sandbox.exercises.schema import TECHNIQUES
 from sandbox.grading import prepare_prompts
-from sandbox_ui import common, components
+from sandbox_ui import common, components, sign_in
 
 settings = common.settings()
 catalog = common.catalog()
 store = common.store()  # says so on the page if the progress database cannot be used
-learner = common.current_learner()
+learner = sign_in.current_learner()
 
 if not catalog.exercises:
     st.warning("There are no exercises yet. Ask your instructor to add exercise files.")
@@ -41,7 +41,7 @@ chosen = st.selectbox(
 if chosen is None:
     st.stop()  # the exercise asked for is gone: never grade a Run on another one the learner did not pick
 if chosen != wanted:
-    st.query_params.update(common.nav_params(exercise=chosen))
+    st.query_params[common.EXERCISE_PARAM] = chosen
     if wanted is not None:
         st.rerun()
 exercise = catalog.exercises[chosen]
@@ -75,7 +75,9 @@ with right:
     prompt = st.text_area(label, key=prompt_key, height=180, placeholder=placeholder)
     run = st.button("Run", type="primary", disabled=learner is None, key="run")
     if learner is None:
-        st.info("Type your name in the box on the left first, so your attempts are saved.", icon=":material/person:")
+        st.info(
+            "Sign in on the left first (your name and your PIN), so your attempts are saved.", icon=":material/person:"
+        )
 
 with right:
     last_key = f"last_verdict::{exercise.id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sandbox_ui import common, components
+from sandbox_ui import common, components, sign_in
 
 st.title("Practise writing prompts")
 st.markdown(
@@ -12,10 +12,10 @@ st.markdown(
     f"the model's answers match what was asked. {common.answering()}"
 )
 
-learner = common.current_learner()
+learner = sign_in.current_learner()
 if learner is None:
     st.info(
-        "Type your name in the box on the left and press **Start**, so your progress is saved.",
+        "Choose your name in the box on the left, type your PIN and press **Sign in**, so your progress is saved.",
         icon=":material/person:",
     )
 
@@ -38,7 +38,7 @@ for track in catalog.tracks:
             practice,
             label=exercise.title,
             icon=":material/edit_note:",
-            query_params=common.nav_params(exercise=exercise.id),
+            query_params={common.EXERCISE_PARAM: exercise.id},
         )
         cols[1].markdown(f"Level {exercise.difficulty}")
         cols[2].markdown(components.status_badge(done))

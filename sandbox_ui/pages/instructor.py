@@ -12,7 +12,7 @@ import streamlit as st
 from sandbox.authoring.solvability import load_saved
 from sandbox.classroom import reports
 from sandbox.errors import SandboxError
-from sandbox_ui import common
+from sandbox_ui import class_list, common, sign_in
 
 st.title("Instructor")
 settings = common.settings()
@@ -68,9 +68,14 @@ roster = store.learners(chosen_class)
 learners = [(learner.name, learner.class_code) for learner in roster]
 rows = reports.gradebook(attempts, learners, exercise_ids)
 
-grid_tab, exercises_tab, learner_tab, health_tab, export_tab = st.tabs(
-    ["Class grid", "Exercises", "One learner", "Exercise health", "Export"]
+grid_tab, list_tab, exercises_tab, learner_tab, health_tab, export_tab = st.tabs(
+    ["Class grid", "Class list", "Exercises", "One learner", "Exercise health", "Export"]
 )
+
+with list_tab:
+    signing_in = sign_in.roster()
+    if signing_in is not None:
+        class_list.class_list(signing_in, roster, codes)
 
 with grid_tab:
     if not learners:

@@ -9,7 +9,7 @@ import streamlit as st
 from sandbox.errors import SandboxError
 from sandbox.exercises.prompts import clean_text
 from sandbox.models.base import GenerationRequest, Piece, Waiting
-from sandbox_ui import common, components
+from sandbox_ui import common, components, sign_in
 
 st.title("Playground")
 st.markdown("Try anything. Nothing here is graded or saved.")
@@ -45,7 +45,7 @@ if st.button("Run", type="primary", key="pg_run"):
         cancel.button("Cancel", key="pg_cancel", icon=":material/stop_circle:")
         box = st.empty()
         answer = request.prefill
-        learner = common.current_learner()
+        learner = sign_in.current_learner()
         owner = learner.name if learner else None
         try:
             with closing(common.generator().stream_many([request], owner)) as events:

@@ -1,0 +1,88 @@
+"""Learners' names and class codes: how they are cleaned, compared, and told apart from look-alikes.
+
+Two names are the same learner when they differ only in what a reader cannot
+see or would not count: case, full-width forms (NFKC), spaces at the ends or
+doubled, zero-width characters. A name that would *look* like someone already
+on the roster while being different text (a Cyrillic "А" for a Latin "A", a
+Greek "ο" for an "o") is refused, as is a word that mixes Latin, Cyrillic and
+Greek letters, which is how such look-alikes are made.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ..errors import StoreError
+from ..exercises.prompts import clean_text, visible
+
+MAX_NAME = 40
+MAX_CLASS_CODE = 20
+
+_LOOKALIKE = str.maketrans(
+    {
+        # Cyrillic letters drawn like Latin ones (lower case: keys are case-folded first)
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+        "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+        "һ": "h", "ӏ": "l", "ɡ": "g",
+        # Greek
+        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+        "υ": "u", "χ": "x", "ω": "w", "ς": "c", "σ": "o",
+        # digits and Latin letters readers confuse
+        "0": "o", "1": "l", "|": "l", "ı": "i",
+    }
+)  # fmt: skip
+_CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def _without_invisible(text: str) -> str:
+    """Drop format characters (zero-width spaces and joiners, BOM, direction marks); spaces stay."""
+    return "".join(ch for ch in text if visible(ch) or ch.isspace())
+
+
+def normalise_name(raw: str) -> str:
+    """A learner's name as it is kept and shown: NFKC, no invisible characters, single spaces, trimmed.
+
+    Raises StoreError with advice when it cannot be used.
+    """
+    name = " ".join(_without_invisible(unicodedata.normalize("NFKC", clean_text(raw))).split())
+    if not name:
+        raise StoreError("Please type a name (or a nickname) so the learner's progress can be saved.")
+    if len(name) > MAX_NAME:
+        raise StoreError(f"That name is {len(name)} characters long; please use at most {MAX_NAME}.")
+    mixed = next((word for word in name.split() if len(_scripts(word)) > 1), None)
+    if mixed is not None:
+        raise StoreError(
+            f"The word {mixed!r} mixes letters of different alphabets ({' and '.join(sorted(_scripts(mixed)))}), "
+            "so it could look like another name. Type it again in one alphabet."
+        )
+    return name
+
+
+def normalise_class_code(raw: str) -> str:
+    code = " ".join(_without_invisible(unicodedata.normalize("NFKC", clean_text(raw))).split()).upper()
+    if len(code) > MAX_CLASS_CODE:
+        raise StoreError(f"That class code is {len(code)} characters long; class codes have at most {MAX_CLASS_CODE}.")
+    return code
+
+
+def name_key(name: str) -> str:
+    """What two names must share to be the same learner."""
+    return unicodedata.normalize("NFKC", normalise_name(name)).casefold()
+
+
+def looks_key(name: str) -> str:
+    """What two names share when they look alike on screen, though their letters differ."""
+    stripped = unicodedata.normalize("NFKD", name_key(name))
+    letters = "".join(ch for ch in stripped if not unicodedata.combining(ch))
+    return letters.translate(_LOOKALIKE).replace("rn", "m").replace(" ", "")
+
+
+def _scripts(word: str) -> set[str]:
+    """The confusable alphabets (Latin, Cyrillic, Greek) a word's letters come from."""
+    found = set()
+    for ch in word:
+        if ch.isalpha():
+            script = unicodedata.name(ch, "").split(" ")[0]
+            if script in _CONFUSABLE_SCRIPTS:
+                found.add(script.title())
+    return found
