@@ -8,6 +8,8 @@ in. Nothing in the address says who anyone is.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import streamlit as st
 
 from sandbox.classroom.access import PasscodeGuard
@@ -58,8 +60,13 @@ def current_learner() -> Learner | None:
 
 
 def _keep(token: str, seconds: int) -> None:
-    """Ask the browser to keep (or, with 0 seconds, forget) the session's token."""
-    st.session_state["cookie_js"] = f"document.cookie = '{COOKIE}={token}; path=/; max-age={seconds}; samesite=strict';"
+    """Ask the browser to keep (or, with 0 seconds, forget) the session's token until the session expires.
+
+    The script is drawn on every run of this browser session from now on: a page left at once
+    (a link clicked before the browser ran it) gets it again on the next page.
+    """
+    until = (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    st.session_state["cookie_js"] = f"document.cookie = '{COOKIE}={token}; path=/; expires={until}; samesite=strict';"
 
 
 def _signed_in(token: str) -> None:
@@ -116,7 +123,7 @@ def learner_box(where: st.delta_generator.DeltaGenerator | None = None) -> Learn
     box = where or st.sidebar
     if "learner" in st.query_params:
         del st.query_params["learner"]  # an old bookmark: a name in the address signs nobody in
-    script = st.session_state.pop("cookie_js", None)
+    script = st.session_state.get("cookie_js")
     if script:
         with box:
             st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)

@@ -45,6 +45,20 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def database(self) -> str:
+        return self.env.get("PROMPT_SANDBOX_DATABASE_URL") or str(self.data / "progress.sqlite3")
+
+    def enrol(self, name: str, class_code: str = "") -> str:
+        """Put ``name`` on the class list as the instructor does, and return the PIN made for them."""
+        from sandbox.classroom.roster import Roster
+        from sandbox.classroom.store import Store
+
+        roster = Roster(Store(self.database))
+        added, problems = roster.add([name], class_code)
+        assert not problems, problems
+        return roster.new_pin(added[0]).pin
+
     def start(self) -> None:
         env = {
             **os.environ,
@@ -90,23 +104,37 @@ class Server:
             self.process = None
 
 
-def sign_in(page, url: str, name: str) -> None:
-    """Type the name and press Start; retried because a first page may still be re-rendering."""
+def sign_in(page, url: str, name: str, pin: str) -> None:
+    """Choose the name in the class list, type the PIN, press Sign in; retried while a first page re-renders."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.goto(url)
     page.get_by_role("heading", name="Practise writing prompts").wait_for()
     for _ in range(3):
-        page.get_by_label("Your name").fill(name)
-        page.get_by_role("button", name="Start").click()
         try:
+            page.get_by_label("Your name").click()
+            page.get_by_role("option", name=name, exact=False).first.click()
+            page.get_by_label("Your PIN").fill(pin)
+            page.get_by_role("button", name="Sign in").click()
             page.get_by_text(f"Signed in as {name}").wait_for(timeout=30_000)
             return
         except PlaywrightTimeout:
-            continue
+            page.reload()
     page.get_by_text(f"Signed in as {name}").wait_for()
 
 
+def add_myself(page, url: str, name: str, pin: str) -> None:
+    """Where no instructor runs the class list: add the name with a chosen PIN, which signs in."""
+    page.goto(url)
+    page.get_by_role("heading", name="Practise writing prompts").wait_for()
+    page.get_by_text("New here? Add your name").click()
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Choose a PIN (4 to 8 digits)").fill(pin)
+    page.get_by_label("The same PIN again").fill(pin)
+    page.get_by_role("button", name="Add me").click()
+    page.get_by_text(f"Signed in as {name}").wait_for(timeout=60_000)
+
+
 def open_exercise(page, title: str) -> None:
-    """Click the exercise's link once the page shows it for the signed-in learner (not a stale one from before)."""
-    page.locator("a[href*='learner=']", has_text=title).first.click()
+    """Click the exercise's link on the list of exercises."""
+    page.get_by_role("link", name=title).first.click()

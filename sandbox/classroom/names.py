@@ -44,7 +44,7 @@ def normalise_name(raw: str) -> str:
 
     Raises StoreError with advice when it cannot be used.
     """
-    name = " ".join(_without_invisible(unicodedata.normalize("NFKC", clean_text(raw))).split())
+    name = _tidy(raw)
     if not name:
         raise StoreError("Please type a name (or a nickname) so the learner's progress can be saved.")
     if len(name) > MAX_NAME:
@@ -59,15 +59,19 @@ def normalise_name(raw: str) -> str:
 
 
 def normalise_class_code(raw: str) -> str:
-    code = " ".join(_without_invisible(unicodedata.normalize("NFKC", clean_text(raw))).split()).upper()
+    code = _tidy(raw).upper()
     if len(code) > MAX_CLASS_CODE:
         raise StoreError(f"That class code is {len(code)} characters long; class codes have at most {MAX_CLASS_CODE}.")
     return code
 
 
+def _tidy(text: str) -> str:
+    return " ".join(_without_invisible(unicodedata.normalize("NFKC", clean_text(text))).split())
+
+
 def name_key(name: str) -> str:
-    """What two names must share to be the same learner."""
-    return unicodedata.normalize("NFKC", normalise_name(name)).casefold()
+    """What two names must share to be the same learner (never refuses: names kept before these rules too)."""
+    return unicodedata.normalize("NFKC", _tidy(name).casefold())
 
 
 def looks_key(name: str) -> str:

@@ -139,12 +139,12 @@ class Roster:
             raise SignInError("Choose a PIN of 4 to 8 digits (only 0-9), and keep it to yourself.")
         learner = self.store.learner(name, new=True)
         self._store_pin(learner, pin)
-        return self._open_session(learner)
+        return self.open_session(learner)
 
     def sign_in(self, learner: Learner, pin: str, session: str) -> str:
         """Check the PIN (none in a passwordless class) and open a session: the token the browser keeps."""
         if self.passwordless(learner.class_code):
-            return self._open_session(learner)
+            return self.open_session(learner)
         with self.store._connect() as db:
             row = db.execute("SELECT pin_hash FROM learners WHERE id = ?", (learner.id,)).fetchone()
         if row is None:
@@ -154,9 +154,9 @@ class Roster:
         result = self.guard.try_passcode(f"learner {learner.id}", pin.strip(), str(row["pin_hash"]), who=session)
         if not result.opened:
             raise SignInError(result.message)
-        return self._open_session(learner)
+        return self.open_session(learner)
 
-    def _open_session(self, learner: Learner) -> str:
+    def open_session(self, learner: Learner) -> str:
         token = secrets.token_urlsafe(32)
         now = _now()
         expires = now + timedelta(hours=self.session_hours)

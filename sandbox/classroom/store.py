@@ -149,8 +149,9 @@ class Store:
             return Learner(int(row["id"]), str(row["name"]), code or str(row["class_code"]), bool(row["pin_hash"]))
 
     def _refuse_lookalike(self, db: Connection, name: str) -> None:
-        looks = looks_key(name)
-        for row in db.execute("SELECT name FROM learners").fetchall():
+        looks, key = looks_key(name), name_key(name)
+        # the same name may have been added by another app process a moment ago: that is no look-alike
+        for row in db.execute("SELECT name FROM learners WHERE name_key != ?", (key,)).fetchall():
             if looks_key(str(row["name"])) == looks:
                 raise StoreError(
                     f"{name!r} looks just like {row['name']!r}, who is already on the roster, so the two could be "

@@ -36,7 +36,7 @@ if isinstance(opened, float) and time.monotonic() - opened > settings.instructor
 if not isinstance(opened, float):
     with st.form("passcode_form", border=False):
         code = st.text_input("Instructor passcode", type="password", key="passcode_input")
-        submitted = st.form_submit_button("Open", type="primary")
+        submitted = st.form_submit_button("Open the instructor page", type="primary")
     if submitted:
         try:
             result = common.passcode_guard().try_passcode(common.session_id(), code, settings.instructor_passcode)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.classroom.database import SQLiteDatabase
-from sandbox.classroom.store import Store
+from sandbox.classroom.migrations import MIGRATIONS
+from sandbox.classroom.store import Learner, Store
 from sandbox.errors import StoreError
 from sandbox.exercises.schema import Exercise
 from sandbox.grading import grade
@@ -54,12 +55,19 @@ def test_migrations_run_once(settings, database) -> None:
         "001_initial",
         "002_classes_and_releases",
         "003_ungraded_runs",
+        "004_sign_in",
     ]
 
 
 @pytest.mark.parametrize(
     ("name", "words"),
-    [("", "type your name"), ("   ", "type your name"), ("x" * 41, "at most 40"), ("\x00\x07", "type your name")],
+    [
+        ("", "type a name"),
+        ("   ", "type a name"),
+        ("x" * 41, "at most 40"),
+        ("\x00\x07", "type a name"),
+        ("\u200b\u2060", "type a name"),
+    ],
 )
 def test_bad_names_get_advice(settings, database, name: str, words: str) -> None:
     with pytest.raises(StoreError, match=words):
@@ -149,7 +157,13 @@ def test_a_version_1_database_upgrades_in_place(settings) -> None:
             (verdict.model_dump_json(),),
         )
     upgraded = Store(settings.database_path)
-    assert upgraded.applied_migrations() == ["001_initial", "002_classes_and_releases", "003_ungraded_runs"]
+    assert upgraded.applied_migrations() == [
+        "001_initial",
+        "002_classes_and_releases",
+        "003_ungraded_runs",
+        "004_sign_in",
+    ]
+    assert upgraded.learners() == [Learner(1, "Ana", "", has_pin=False)], "on the class list, without a PIN yet"
     ana = upgraded.learner("Ana")
     assert ana.class_code == ""
     assert [a.prompt for a in upgraded.attempts(ana, "echo")] == ["old prompt"]
@@ -183,7 +197,7 @@ def test_app_processes_starting_together_migrate_once(database) -> None:
     results = [process.communicate(timeout=120) for process in starts]
     assert [process.returncode for process in starts] == [0, 0, 0, 0], [err.decode()[-500:] for _, err in results]
     store = Store(database)
-    assert store.applied_migrations() == ["001_initial", "002_classes_and_releases", "003_ungraded_runs"]
+    assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
     assert [learner.name for learner in store.learners()] == ["Ana"]
 
 

@@ -6,6 +6,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from sandbox.classroom.roster import Roster
+from sandbox.classroom.store import Store
+from sandbox.config import load_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "sandbox_ui" / "app.py")
 SOLUTION = (
@@ -17,6 +21,14 @@ def app(**params: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     for key, value in params.items():
         at.query_params[key] = value
+    return at
+
+
+def as_learner(name: str, **params: str) -> AppTest:
+    """The app for a learner on the class list who has signed in (a real session in the real database)."""
+    at = app(**params)
+    store = Store(load_settings().database)
+    at.session_state["session_token"] = Roster(store).open_session(store.learner(name))
     return at
 
 

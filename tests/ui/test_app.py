@@ -9,41 +9,95 @@ import threading
 
 import streamlit as st
 
+from sandbox.classroom.roster import Roster
 from sandbox.classroom.store import Store
 from sandbox.config import load_settings
 from sandbox.errors import ModelError
 from sandbox.models import factory
 
 from ..conftest import FakeEmbedder, FakeGenerator
-from .apptest import SOLUTION, app, texts
+from .apptest import SOLUTION, app, as_learner, texts
 
 
-def test_home_lists_tracks_and_asks_for_a_name(fakes) -> None:
+def test_home_lists_tracks_and_asks_to_sign_in(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
     at = app().run()
     assert not at.exception
     assert at.title[0].value == "Practise writing prompts"
     assert "Getting started" in [h.value for h in at.header]
-    assert "Type your name in the box on the left" in texts(at)
-    assert at.sidebar.text_input(key="learner_name_input") is not None
+    assert "Choose your name in the box on the left, type your PIN" in texts(at)
+    assert "Nobody is on the class list yet. Your instructor adds the learners." in at.sidebar.info[0].value
+    assert not at.sidebar.expander, "with an instructor, only the instructor adds learners"
 
 
-def test_signing_in_keeps_the_name_in_the_address(fakes) -> None:
+def _class_list(*names: str, class_code: str = "") -> dict[str, str]:
+    """Learners on the class list, with their PINs."""
+    roster = Roster(Store(load_settings().database))
+    added, problems = roster.add(list(names), class_code)
+    assert not problems
+    return {one.name: roster.new_pin(one).pin for one in added}
+
+
+def _choose(at, name: str):
+    """Choose ``name`` in the sign-in list, as it is shown (with the class after it)."""
+    names = at.sidebar.selectbox(key="sign_in_who")
+    [index] = [i for i, shown in enumerate(names.options) if shown.split(" (")[0] == name]
+    return names.select_index(index).run()
+
+
+def test_a_learner_signs_in_with_their_pin_and_no_address_makes_anyone_someone(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    pins = _class_list("Ana", "Ben", class_code="b-12")
+    # the old way in: a name in the address; it signs nobody in and is taken out of the address
+    for name in ("ana", "ANA", "\uff21na", "Ana\u00a0"):
+        at = app(learner=name).run()
+        assert not [m for m in at.sidebar.markdown if m.value.startswith("Signed in as")], name
+        assert "learner" not in at.query_params
+    assert Store(load_settings().database).learners()[0].name == "Ana", "no learner was made from an address"
+    at = _choose(app().run(), "Ana")
+    at.sidebar.text_input(key="sign_in_pin").input("0000" if pins["Ana"] != "0000" else "1111")
+    at.sidebar.button(key="sign_in").click().run()
+    assert at.sidebar.error[0].value == "That PIN is not right."
+    at.sidebar.text_input(key="sign_in_pin").input(pins["Ana"])
+    at.sidebar.button(key="sign_in").click().run()
+    assert "Signed in as **Ana**" in [m.value for m in at.sidebar.markdown]
+    assert "Class B\\-12" in [c.value for c in at.sidebar.caption]
+    assert dict(at.query_params) == {}, "nothing in the address says who is signed in"
+    at.sidebar.button(key="sign_out").click().run()
+    assert not [m for m in at.sidebar.markdown if m.value.startswith("Signed in as")]
+
+
+def test_a_passwordless_class_signs_in_by_name_alone(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    _class_list("Ana", class_code="trusted")
+    Roster(Store(load_settings().database)).set_passwordless("TRUSTED", True)
+    at = _choose(app().run(), "Ana")
+    assert not [t for t in at.sidebar.text_input if t.key == "sign_in_pin"], "no PIN asked"
+    at.sidebar.button(key="sign_in").click().run()
+    assert "Signed in as **Ana**" in [m.value for m in at.sidebar.markdown]
+
+
+def test_without_an_instructor_a_learner_adds_themselves_with_a_pin(fakes, monkeypatch) -> None:
+    monkeypatch.delenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", raising=False)
     at = app().run()
-    at.sidebar.text_input(key="learner_name_input").input("Amina K.")
-    at.sidebar.button[0].click().run()
+    at.sidebar.text_input(key="enrol_name").input("Amina K.")
+    at.sidebar.text_input(key="enrol_pin").input("2468")
+    at.sidebar.text_input(key="enrol_pin_again").input("2468")
+    at.sidebar.button[-1].click().run()
     assert "Signed in as **Amina K\\.**" in [m.value for m in at.sidebar.markdown]
-    assert at.query_params["learner"] == "Amina K."
-
-
-def test_an_empty_name_gets_advice(fakes) -> None:
-    at = app().run()
-    at.sidebar.text_input(key="learner_name_input").input("   ")
-    at.sidebar.button[0].click().run()
-    assert "Please type your name" in at.sidebar.error[0].value
+    again = app().run()  # someone else, wanting to be Amina
+    again.sidebar.text_input(key="enrol_name").input("  amina k. ")
+    again.sidebar.text_input(key="enrol_pin").input("1111")
+    again.sidebar.text_input(key="enrol_pin_again").input("1111")
+    again.sidebar.button[-1].click().run()
+    assert "'Amina K.' is already on the roster." in again.sidebar.error[0].value
+    again.sidebar.text_input(key="enrol_name").input("   ")
+    again.sidebar.button[-1].click().run()
+    assert "Please type a name" in again.sidebar.error[0].value
 
 
 def test_running_an_exercise_shows_verdict_and_saves_the_attempt(fakes) -> None:
-    at = app(learner="Ana", exercise="sentiment-label")
+    at = as_learner("Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
     assert at.title[0].value == "Label review sentiment"
     at.text_area(key="prompt::sentiment-label").input(SOLUTION)
@@ -61,7 +115,7 @@ def test_running_an_exercise_shows_verdict_and_saves_the_attempt(fakes) -> None:
 
 
 def test_the_practice_page_names_the_track_and_technique_and_offers_the_track_intro(fakes) -> None:
-    at = app(learner="Ana", exercise="sentiment-label")
+    at = as_learner("Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
     assert not at.exception
     caption = at.caption[0].value
@@ -72,7 +126,7 @@ def test_the_practice_page_names_the_track_and_technique_and_offers_the_track_in
 
 def test_hidden_case_outputs_never_reach_the_page(fakes) -> None:
     fakes.replies = ["Negative", "Positive", "SECRET-HIDDEN-ANSWER", "ANOTHER-SECRET"]
-    at = app(learner="Ana", exercise="sentiment-label")
+    at = as_learner("Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
     at.text_area(key="prompt::sentiment-label").input(SOLUTION)
     at.button(key="run").click().run()
@@ -86,7 +140,7 @@ def test_hidden_case_outputs_never_reach_the_page(fakes) -> None:
 
 
 def test_a_prompt_with_an_unknown_placeholder_is_explained(fakes) -> None:
-    at = app(learner="Ana", exercise="sentiment-label")
+    at = as_learner("Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
     at.text_area(key="prompt::sentiment-label").input("Label {review}")
     at.button(key="run").click().run()
@@ -101,7 +155,7 @@ def test_a_model_that_fails_to_load_shows_a_message_and_the_page_survives(monkey
     monkeypatch.setattr(factory, "build_generator", broken)
     monkeypatch.setattr(factory, "build_embedder", lambda settings, progress=None, beside=None: FakeEmbedder())
     st.cache_resource.clear()
-    at = app(learner="Ana", exercise="sentiment-label")
+    at = as_learner("Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
     at.text_area(key="prompt::sentiment-label").input(SOLUTION)
     at.button(key="run").click().run()
@@ -112,16 +166,14 @@ def test_a_model_that_fails_to_load_shows_a_message_and_the_page_survives(monkey
 
 
 def test_names_and_addresses_are_shown_as_typed_never_as_markdown(fakes) -> None:
-    at = app().run()
-    at.sidebar.text_input(key="learner_name_input").input("[a](http://e.com) **b** ![t](http://x/n)")
-    at.sidebar.button[0].click().run()
+    at = as_learner("[a](http://e.com) **b** ![t](http://x/n)").run()
     [shown] = [m.value for m in at.sidebar.markdown if m.value.startswith("Signed in as")]
     joiner = "\u2060"  # invisible: Streamlit makes no link of an address with one after its http
     assert shown == (
         f"Signed in as **\\[a\\]\\(http{joiner}\\:\\/\\/e\\.com\\) \\*\\*b\\*\\* "
         f"\\!\\[t\\]\\(http{joiner}\\:\\/\\/x\\/n\\)**"
     )
-    lost = app(learner="Ana", exercise="[here](http://example.com)")
+    lost = as_learner("Ana", exercise="[here](http://example.com)")
     lost.switch_page("pages/exercise.py").run()
     assert lost.warning[0].value == (
         f"There is no exercise '\\[here\\]\\(http{joiner}\\:\\/\\/example\\.com\\)'. Pick one below."
@@ -134,12 +186,12 @@ def test_a_run_is_never_graded_on_an_exercise_the_learner_did_not_pick(fakes, wr
     write_exercise("t/first.yaml", one)
     gone = write_exercise("t/second.yaml", one.replace("First", "Second"))
     monkeypatch.setenv("PROMPT_SANDBOX_EXERCISES", str(write_exercise.root))
-    earlier = app(learner="Ana", exercise="first")
+    earlier = as_learner("Ana", exercise="first")
     earlier.switch_page("pages/exercise.py").run()
     earlier.text_area(key="prompt::first").input("Repeat {input}")
     earlier.button(key="run").click().run()  # Ana's earlier attempt at the first exercise
     sent = len(fakes.requests)
-    at = app(learner="Ana", exercise="second")
+    at = as_learner("Ana", exercise="second")
     at.switch_page("pages/exercise.py").run()
     at.text_area(key="prompt::second").input("Say {input}")
     gone.unlink()
@@ -164,7 +216,7 @@ def test_playground_streams_an_answer_without_grading(fakes) -> None:
 
 def test_a_system_prompt_exercise_shows_which_part_is_the_learners(fakes) -> None:
     fakes.replies = ["Wipe it down.", "No, ask a colleague.", "Stop the press now.", "Bring your ID card."]
-    at = app(learner="Ana", exercise="short-answers")
+    at = as_learner("Ana", exercise="short-answers")
     at.switch_page("pages/exercise.py").run()
     assert at.text_area(key="prompt::short-answers").label == "Your system prompt"
     page = texts(at)
@@ -193,9 +245,9 @@ def test_an_unusable_data_folder_is_explained_on_every_page_without_a_traceback(
     (tmp_path / "a-file").write_text("not a folder")
     monkeypatch.setenv("PROMPT_SANDBOX_DATA", str(tmp_path / "a-file" / "data"))
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
-    pages = {"home": app(learner="Ana").run()}
+    pages = {"home": app().run()}
     for page in ("exercise", "instructor"):
-        pages[page] = app(learner="Ana", exercise="sentiment-label")
+        pages[page] = app(exercise="sentiment-label")
         pages[page].switch_page(f"pages/{page}.py").run()
     pages["instructor"].text_input(key="passcode_input").input("teach-42")
     pages["instructor"].button[0].click().run()
@@ -210,7 +262,7 @@ def test_an_unusable_data_folder_is_explained_on_every_page_without_a_traceback(
 
 
 def test_a_released_solution_reaches_learners_who_have_not_passed(fakes, monkeypatch) -> None:
-    at = app(learner="Ana", exercise="sentiment-label")
+    at = as_learner("Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
     assert not any("solution" in e.label for e in at.expander)
     Store(load_settings().database_path).release_solution("sentiment-label")
@@ -220,7 +272,7 @@ def test_a_released_solution_reaches_learners_who_have_not_passed(fakes, monkeyp
 
 def test_hints_unlock_after_failed_attempts(fakes) -> None:
     fakes.replies = ["maybe", "maybe", "maybe", "maybe"]
-    at = app(learner="Ana", exercise="sentiment-label")
+    at = as_learner("Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
     assert "Hint 1 of 2 unlocks after 1 more failed attempt." in texts(at)
     assert "Tell the model which two words" not in texts(at)
@@ -233,7 +285,7 @@ def test_hints_unlock_after_failed_attempts(fakes) -> None:
 
 def test_a_failed_run_says_what_to_change_and_the_second_puts_answers_beside_the_expected(fakes) -> None:
     fakes.replies = ["maybe"] * 8
-    at = app(learner="Ana", exercise="sentiment-label")
+    at = as_learner("Ana", exercise="sentiment-label")
     at.switch_page("pages/exercise.py").run()
     at.text_area(key="prompt::sentiment-label").input("Label: {input}")
     at.button(key="run").click().run()
@@ -271,7 +323,7 @@ def test_pages_render_while_the_model_loads_and_run_waits_with_a_message(monkeyp
         at = app().run()  # the model is still loading: the home page renders anyway
         assert not at.exception and not generator.loaded
         assert at.title[0].value == "Practise writing prompts"
-        at = app(learner="Ana", exercise="sentiment-label")
+        at = as_learner("Ana", exercise="sentiment-label")
         at.switch_page("pages/exercise.py").run()
         at.text_area(key="prompt::sentiment-label").input(SOLUTION)
         threading.Timer(1.0, generator.ready.set).start()

@@ -32,7 +32,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.mark.slow
 def test_a_learner_runs_an_exercise_and_keeps_progress_across_reload_and_restart(server, page) -> None:
-    sign_in(page, server.url, "Amina K.")
+    sign_in(page, server.url, "Amina K.", server.enrol("Amina K."))
     open_exercise(page, "Label review sentiment")
     page.get_by_role("heading", name="Label review sentiment").wait_for()
     page.get_by_role("textbox", name="Your prompt").fill(SOLUTION)
@@ -45,13 +45,14 @@ def test_a_learner_runs_an_exercise_and_keeps_progress_across_reload_and_restart
     html = page.content()
     assert "The jacket fell apart" not in html and "Friendly staff" not in html, "hidden cases never reach the browser"
 
-    page.reload()  # the name lives in the address, the attempts in SQLite
+    page.reload()  # the browser keeps the session's token, the server the session and the attempts
     page.get_by_text("Signed in as Amina K.").wait_for()
     page.get_by_text("Attempt 1 · score 100").first.wait_for()
 
     server.stop()
     server.start()  # same data folder
-    page.goto(f"{server.url}/?learner=Amina+K.")
+    page.goto(server.url)
+    page.get_by_text("Signed in as Amina K.").wait_for()
     page.get_by_text("Best score 100").wait_for()
     row = page.locator("[data-testid='stHorizontalBlock']", has_text="Label review sentiment")
     assert "Passed" in row.inner_text()
@@ -100,7 +101,7 @@ def test_a_broken_exercise_file_is_shown_and_the_rest_still_work(tmp_path: Path,
         assert "broken.yaml" not in page.content(), "which file and what is wrong is for the instructor"
         page.goto(f"{running.url}/instructor")
         page.get_by_label("Instructor passcode").fill("teach-42")
-        page.get_by_role("button", name="Open").click()
+        page.get_by_role("button", name="Open the instructor page").click()
         page.get_by_role("tab", name="Exercise health").click()
         page.get_by_text("exercises/getting-started/broken.yaml:3: difficulty").wait_for()
         page.goto(running.url)
@@ -117,7 +118,7 @@ def test_a_broken_exercise_file_is_shown_and_the_rest_still_work(tmp_path: Path,
 
 @pytest.mark.slow
 def test_before_a_pass_the_page_holds_no_hidden_case_no_solution_no_locked_hint(server, page) -> None:
-    sign_in(page, server.url, "Ben")
+    sign_in(page, server.url, "Ben", server.enrol("Ben"))
     open_exercise(page, "Label review sentiment")
     page.get_by_role("heading", name="Label review sentiment").wait_for()
     page.get_by_role("textbox", name="Your prompt").fill("{input}")
@@ -132,15 +133,15 @@ def test_before_a_pass_the_page_holds_no_hidden_case_no_solution_no_locked_hint(
 
 @pytest.mark.slow
 def test_the_instructor_page_opens_only_with_the_passcode(server, page) -> None:
-    sign_in(page, server.url, "Chen Wei")
+    sign_in(page, server.url, "Chen Wei", server.enrol("Chen Wei"))
     page.goto(f"{server.url}/instructor")
     page.get_by_label("Instructor passcode").wait_for()
     assert "Chen Wei" not in page.content(), "nothing of the class reaches a browser without the passcode"
     page.get_by_label("Instructor passcode").fill("guess")
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open the instructor page").click()
     page.get_by_text("That passcode is not right.").wait_for()
     page.get_by_label("Instructor passcode").fill("teach-42")
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open the instructor page").click()
     page.get_by_role("tab", name="Class grid").wait_for()
     page.get_by_role("tab", name="Export").click()
     with page.expect_download() as download:
@@ -152,7 +153,7 @@ def test_the_instructor_page_opens_only_with_the_passcode(server, page) -> None:
 
 @pytest.mark.slow
 def test_a_learner_can_cancel_a_run_and_it_is_not_counted(server, page) -> None:
-    sign_in(page, server.url, "Dana")
+    sign_in(page, server.url, "Dana", server.enrol("Dana"))
     open_exercise(page, "Turn a driver's note into a polite apology")
     page.get_by_role("heading", name="Turn a driver's note into a polite apology").wait_for()
     page.get_by_role("textbox", name="Your prompt").fill("Write a very long story, many paragraphs, about: {input}")
@@ -176,7 +177,7 @@ def test_the_browser_asks_nothing_of_any_other_computer_and_shows_names_as_typed
     page.on("request", lambda request: asked.append(request.url))
     page.on("websocket", lambda socket: asked.append(socket.url))
     name = "![t](//127.0.0.1:9/n.png) **b**"
-    sign_in(page, server.url, name)
+    sign_in(page, server.url, name, server.enrol(name))
     assert page.locator("img[src*='n.png']").count() == 0
     assert page.locator("strong", has_text=name).count() == 1, "the name is shown as typed, in bold"
     open_exercise(page, "Label review sentiment")
@@ -189,7 +190,7 @@ def test_the_browser_asks_nothing_of_any_other_computer_and_shows_names_as_typed
     assert page.locator("a[href^='http://example.com']").count() == 0, "no live link from the address bar"
     page.goto(f"{server.url}/instructor")
     page.get_by_label("Instructor passcode").fill("teach-42")
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open the instructor page").click()
     page.get_by_role("tab", name="Class grid").wait_for()
     page.wait_for_timeout(1000)  # icons and fonts load after the page draws
     elsewhere = sorted(

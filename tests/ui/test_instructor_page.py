@@ -7,10 +7,11 @@ import time
 from streamlit.testing.v1 import AppTest
 
 from sandbox.classroom.access import hash_passcode
+from sandbox.classroom.roster import NewPin, Roster, sign_in_sheet
 from sandbox.classroom.store import Store
 from sandbox.config import load_settings
 
-from .apptest import SOLUTION, app, texts
+from .apptest import SOLUTION, app, as_learner, texts
 
 
 def test_a_broken_file_is_listed_for_the_instructor_and_learners_see_no_details(
@@ -27,7 +28,7 @@ def test_a_broken_file_is_listed_for_the_instructor_and_learners_see_no_details(
     assert not at.exception
     assert [p.proto.label for p in at.get("page_link")] == ["Good one"]
     assert "1 exercise is being fixed by your instructor and not shown yet." in texts(at)
-    practice = app(learner="Ana", exercise="bad")
+    practice = as_learner("Ana", exercise="bad")
     practice.switch_page("pages/exercise.py").run()
     assert "This exercise is being fixed by your instructor" in practice.warning[0].value
     for page in (at, practice):
@@ -63,7 +64,14 @@ def test_the_instructor_page_needs_the_passcode(fakes, monkeypatch) -> None:
     at.text_input(key="passcode_input").input("teach-42")
     at.button[0].click().run()
     assert not at.exception
-    assert [t.label for t in at.get("tab")] == ["Class grid", "Exercises", "One learner", "Exercise health", "Export"]
+    assert [t.label for t in at.get("tab")] == [
+        "Class grid",
+        "Class list",
+        "Exercises",
+        "One learner",
+        "Exercise health",
+        "Export",
+    ]
     assert "Secret Learner" in at.dataframe[0].value["learner"].tolist()
 
 
@@ -91,7 +99,7 @@ def test_wrong_passcodes_slow_the_next_try_and_the_instructor_session_expires(fa
 
 def ana_passes_sentiment_label(monkeypatch) -> None:
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
-    learner = app(learner="Ana", exercise="sentiment-label")
+    learner = as_learner("Ana", exercise="sentiment-label")
     learner.switch_page("pages/exercise.py").run()
     learner.text_area(key="prompt::sentiment-label").input(SOLUTION)
     learner.button(key="run").click().run()
@@ -127,3 +135,54 @@ def test_the_instructor_exports_a_learners_data_and_deletes_them_after_confirmin
     assert not at.exception
     store = Store(load_settings().database_path)
     assert [x.name for x in store.learners()] == ["Ben"] and store.all_attempts() == []
+
+
+def _opened(monkeypatch) -> AppTest:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    at.text_input(key="passcode_input").input("teach-42")
+    at.button[0].click().run()
+    return at
+
+
+def test_the_instructor_makes_the_class_list_pins_and_slips(fakes, monkeypatch) -> None:
+    at = _opened(monkeypatch)
+    at.text_area(key="add_names").input("Ana\nBen\n  ana \n\u0410na\n=HYPERLINK(1)")
+    at.text_input(key="add_class").input("b-12")
+    at.button(key="FormSubmitter:add_learners-Add to the class list").click().run()
+    assert not at.exception
+    assert "3 learners added to the class list." in [s.value for s in at.success]
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "already on the roster" in warnings and "mixes letters of different alphabets" in warnings
+    store = Store(load_settings().database)
+    assert [(one.name, one.class_code, one.has_pin) for one in store.learners()] == [
+        ("=HYPERLINK(1)", "B-12", False),
+        ("Ana", "B-12", False),
+        ("Ben", "B-12", False),
+    ]
+    at.button(key="pins_missing").click().run()
+    [made] = [d for d in at.dataframe if "PIN" in d.value.columns and str(d.value["PIN"][0]).isdigit()]
+    pins = dict(zip(made.value["learner"], made.value["PIN"], strict=True))
+    assert all(len(pin) == 4 and pin.isdigit() for pin in pins.values())
+    roster = Roster(store)
+    ana = next(one for one in store.learners() if one.name == "Ana")
+    assert roster.learner_for(roster.sign_in(ana, pins["Ana"], "test")) == ana
+    slips = sign_in_sheet([NewPin(ana, pins["Ana"])])
+    assert "Ana" in slips and pins["Ana"] in slips
+    # a learner's class is changed by the instructor only
+    at.selectbox(key="move_who").select("Ben").run()
+    at.text_input(key="move_to").input("c-7")
+    at.button(key="move").click().run()
+    assert next(one for one in store.learners() if one.name == "Ben").class_code == "C-7"
+    at.toggle(key="passwordless::C-7").set_value(True).run()
+    assert roster.passwordless("C-7") and not roster.passwordless("B-12")
+
+
+def test_a_csv_class_list_is_read_with_its_problems_named_by_line(tmp_path) -> None:
+    roster = Roster(Store(tmp_path / "p.sqlite3"))
+    added, problems = roster.add_from_csv("\ufeffname,class\nAna,b-1\n\nBen,\n\u0410na,b-1\n")
+    assert [(one.name, one.class_code) for one in added] == [("Ana", "B-1"), ("Ben", "")]
+    assert len(problems) == 1 and problems[0].startswith("line 5: \u0410na: The word")
+    headless, _ = roster.add_from_csv("Chen Wei,c-2\n")
+    assert [(one.name, one.class_code) for one in headless] == [("Chen Wei", "C-2")]
