@@ -30,8 +30,10 @@ with st.sidebar:
     st.markdown("### prompt-sandbox")
     st.caption(common.answering())
 common.stop_previous_run()  # a new script run means the page's earlier run was interrupted
-sign_in.learner_box()
-if sign_in.current_learner() is not None or page.url_path == "playground":
+learner = sign_in.learner_box()
+if learner is not None:
+    common.lost_runs_notice(learner, common.catalog())
+if learner is not None or page.url_path == "playground":
     # load the models in the background once someone can use them; signing in is not slowed by it,
     # pages render at once, and Run waits with a message until the models are ready
     common.start_loading()

@@ -6,14 +6,18 @@ all logic lives in the ``sandbox`` package.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime
 
 import streamlit as st
 
 from sandbox.classroom.access import PasscodeGuard
-from sandbox.classroom.store import Store
+from sandbox.classroom.store import Learner, Store
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
 from sandbox.exercises.catalog import Catalog, load_catalog
@@ -81,15 +85,25 @@ def open_store() -> Store:
 
 
 def store() -> Store:
-    """The progress store; when it cannot be opened, the page says why and what to check, and stops there."""
+    """The progress store; when it cannot be opened, the page says why and what to check, and stops there.
+
+    A database that can only be read is used that way, and the page says so.
+    """
     try:
-        return open_store()
+        opened = open_store()
     except SandboxError as exc:
         st.error(
             f"{exc} Until this is fixed, progress can be neither shown nor saved; tell your instructor.",
             icon=":material/warning:",
         )
         st.stop()
+    if opened.read_only:
+        st.warning(
+            f"The progress database {plain(opened.where)} can only be read (its folder is read-only): progress is "
+            "shown, but signing in, runs and changes cannot be saved. Tell your instructor.",
+            icon=":material/lock:",
+        )
+    return opened
 
 
 @st.cache_resource(show_spinner=False)
@@ -196,3 +210,45 @@ def ensure_models_loaded() -> bool:
         show_error(exc)
         return False
     return True
+
+
+@st.cache_resource(show_spinner=False)
+def _runs_here() -> tuple[str, set[int], threading.Lock]:
+    """This app process's name in the runs-in-progress table, and which of those runs it is answering now."""
+    return f"{os.getpid()}-{secrets.token_hex(4)}", set(), threading.Lock()
+
+
+@contextmanager
+def run_in_progress(store: Store, learner: Learner, exercise_id: str) -> Iterator[int]:
+    """Mark a run as being answered while the block runs; if the app dies first, the mark says it was lost."""
+    process, live, lock = _runs_here()
+    run = store.start_run(learner, exercise_id, process)
+    with lock:
+        live.add(run)
+    try:
+        yield run
+    finally:
+        with suppress(SandboxError):
+            store.end_run(run)  # before it leaves the live set, so no other page run calls it lost meanwhile
+        with lock:
+            live.discard(run)
+
+
+def lost_runs_notice(learner: Learner, catalog: Catalog) -> None:
+    """Tell the learner, once, about runs cut off by a dropped connection or a stopped app: never counted."""
+    process, live, lock = _runs_here()
+    with lock:
+        answering = set(live)
+    try:
+        lost = open_store().lost_runs(learner, process, answering)
+    except SandboxError:
+        return  # the page explains an unusable database itself
+    for run in lost:
+        exercise = catalog.exercises.get(run.exercise_id)
+        title = exercise.title if exercise else run.exercise_id
+        started = datetime.fromisoformat(run.started_at).astimezone().strftime("%H:%M")
+        st.warning(
+            f"Your run of “{plain(title)}” (started at {started}) was lost: the connection dropped or the app "
+            "stopped before it was graded. It was not saved and does not count as an attempt. Press Run to try again.",
+            icon=":material/wifi_off:",
+        )

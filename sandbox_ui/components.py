@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from contextlib import closing
+from contextlib import closing, suppress
 
 import streamlit as st
 
-from sandbox.classroom.store import AttemptRow, Progress
+from sandbox.classroom.store import AttemptRow, Learner, Progress, Store
 from sandbox.config import Settings
 from sandbox.errors import ModelError, SandboxError
 from sandbox.exercises.schema import Exercise
@@ -22,6 +22,7 @@ from sandbox.grading import (
     grade_events,
 )
 from sandbox.models.base import Embedder, Generator
+from sandbox_ui import common
 from sandbox_ui.common import plain, show_error
 
 EDIT_LABELS = {
@@ -235,3 +236,41 @@ def live_run(
     except SandboxError as exc:
         show_error(exc, summary)
     return None
+
+
+def graded_run(
+    store: Store, learner: Learner, exercise: Exercise, prompt: str, settings: Settings, compare: bool
+) -> Verdict | None:
+    """Run and grade the learner's prompt live, and keep the result: the verdict saved, or None.
+
+    A run the model could not answer is kept as not graded; a cancelled one is not kept;
+    while it runs, the progress database knows it is in progress, so a run cut off by a
+    dropped connection or a stopped app is reported to the learner as lost.
+    """
+    cancel = st.empty()
+    cancel.button("Cancel", key="cancel", icon=":material/stop_circle:")
+    try:
+        with common.run_in_progress(store, learner, exercise.id) as run_id:
+            verdict = live_run(
+                exercise,
+                prompt,
+                common.generator(),
+                common.embedder(),
+                settings,
+                owner=learner.name,
+                stop=common.new_run_stop(),
+                compare=compare,
+            )
+            cancel.empty()
+            if isinstance(verdict, ModelError):
+                with suppress(SandboxError):  # not kept or kept, such a run counts for nothing
+                    store.record_ungraded(learner, exercise.id, prompt, str(verdict), common.generator().name)
+                st.caption("This run is kept as not graded: it does not count against you.")
+                return None
+            if verdict is None or verdict.cancelled:
+                return None
+            store.record_attempt(learner, prompt, verdict, run=run_id)
+            return verdict
+    except SandboxError as exc:  # the progress database could not note the run, or save it
+        common.show_error(exc)
+        return None

@@ -74,12 +74,32 @@ class SQLiteDatabase(Database):
     errors = (sqlite3.Error,)
     advice = "Check that the data folder is writable (set PROMPT_SANDBOX_DATA to move it)."
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        self._uri = ""
 
     @property
     def where(self) -> str:
         return str(self.path)
+
+    def open_read_only(self) -> None:
+        """Read the file without writing anything beside it (a read-only file or folder, a locked-down USB stick).
+
+        A WAL database's readers write a ``-shm`` file beside it; where even that is impossible,
+        SQLite reads the file as immutable (nothing else may change it meanwhile, which a
+        read-only folder guarantees).
+        """
+        self.read_only = True
+        for mode in ("mode=ro", "immutable=1"):
+            self._uri = f"{self.path.resolve().as_uri()}?{mode}"
+            try:
+                with self.connect() as db:
+                    db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                return
+            except sqlite3.OperationalError:
+                continue
+        raise sqlite3.OperationalError("unable to open database file, even to read it")
 
     def prepare(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +119,10 @@ class SQLiteDatabase(Database):
 
     @contextmanager
     def connect(self) -> Iterator[_SQLiteConnection]:
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        if self.read_only:
+            db = sqlite3.connect(self._uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        else:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")

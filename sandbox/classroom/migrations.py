@@ -83,7 +83,10 @@ def m003_ungraded_runs(db: Connection, database: Database) -> None:
 
 
 def m004_sign_in(db: Connection, database: Database) -> None:
-    """PINs, server-side sessions and per-class sign-in settings; learners already kept get no PIN yet."""
+    """PINs, server-side sessions, per-class sign-in settings, and runs being answered (to tell a learner one was lost).
+
+    Learners already kept get no PIN yet.
+    """
     _run_script(
         db,
         """
@@ -98,8 +101,15 @@ def m004_sign_in(db: Connection, database: Database) -> None:
         CREATE TABLE classes (
             code TEXT PRIMARY KEY,
             passwordless INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE runs_in_progress (
+            id {id},
+            learner_id INTEGER NOT NULL REFERENCES learners(id),
+            exercise_id TEXT NOT NULL,
+            process TEXT NOT NULL,
+            started_at TEXT NOT NULL
         )
-        """,
+        """.replace("{id}", database.id_column),
     )
 
 

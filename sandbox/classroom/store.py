@@ -10,6 +10,9 @@ its own connection, so several browser sessions (threads) can write at once.
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +20,7 @@ from typing import Any
 
 from ..errors import StoreError
 from ..grading import Verdict
-from .database import Connection, open_database
+from .database import Connection, SQLiteDatabase, open_database
 from .migrations import MIGRATIONS
 from .names import looks_key, name_key, normalise_class_code, normalise_name
 
@@ -60,6 +63,14 @@ class UngradedRun:
 
 
 @dataclass(frozen=True)
+class LostRun:
+    """A run that was being answered when its browser or the app went away: never graded, never counted."""
+
+    exercise_id: str
+    started_at: str
+
+
+@dataclass(frozen=True)
 class Progress:
     attempts: int
     best_score: int
@@ -80,29 +91,73 @@ class Store:
     def __init__(self, location: str | Path) -> None:
         """``location``: the SQLite file, or a ``postgresql://`` URL."""
         self.database = open_database(location)
+        self.read_only = False
+        """A SQLite file that can be read but not written: progress is shown, nothing new is saved."""
         try:
             self.database.prepare()
             with self.database.migrating() as db:
                 self._migrate(db)
         except self.database.errors as exc:
-            raise StoreError(
-                f"Cannot open the progress database {self.database.where}: {str(exc).strip()}. {self.database.advice}"
-            ) from exc
+            if not (isinstance(self.database, SQLiteDatabase) and self.database.path.is_file()):
+                raise StoreError(
+                    f"Cannot open the progress database {self.database.where}: {str(exc).strip()}. "
+                    f"{self.database.advice}"
+                ) from exc
+            self._open_read_only(exc)
         except OSError as exc:
             raise StoreError(
                 f"Cannot create the data folder {Path(location).parent}: {exc.strerror}. Check that "
                 "PROMPT_SANDBOX_DATA names a folder this app may create and write, or unset it."
             ) from exc
 
+    def _open_read_only(self, why: Exception) -> None:
+        assert isinstance(self.database, SQLiteDatabase)
+        try:
+            self.database.open_read_only()
+            with self.database.connect() as db:
+                done = {row["name"] for row in db.execute("SELECT name FROM migrations").fetchall()}
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"Cannot open the progress database {self.where}: {str(why).strip()}, and it cannot even be read "
+                f"({exc}). {self.database.advice}"
+            ) from exc
+        if missing := [name for name, _ in MIGRATIONS if name not in done]:
+            raise StoreError(
+                f"The progress database {self.where} cannot be written, and it is from an older version of the app "
+                f"(it lacks {', '.join(missing)}), so it cannot be read either. Make its folder writable once, "
+                "so the app can upgrade it."
+            )
+        self.read_only = True
+
     @property
     def where(self) -> str:
         return self.database.where
 
-    def _connect(self) -> Any:
-        return self.database.connect()
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        try:
+            with self.database.connect() as db:
+                yield db
+        except self.database.errors as exc:
+            raise StoreError(
+                f"Could not read the progress database {self.where}: {str(exc).strip()}. {self.database.advice}"
+            ) from exc
 
-    def _write(self) -> Any:
-        return self.database.transaction()
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        if self.read_only:
+            raise StoreError(
+                f"The progress database {self.where} can be read but not written (its file or folder is read-only), "
+                "so this was not saved. Ask whoever runs the app to make that folder writable, then restart it."
+            )
+        try:
+            with self.database.transaction() as db:
+                yield db
+        except self.database.errors as exc:
+            raise StoreError(
+                f"Could not save to the progress database {self.where}: {str(exc).strip()}. Nothing of it was "
+                f"half-saved; try again. {self.database.advice}"
+            ) from exc
 
     def _migrate(self, db: Connection) -> None:
         db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -221,8 +276,38 @@ class Store:
         with self._connect() as db:
             return {str(r["exercise_id"]) for r in db.execute("SELECT exercise_id FROM released_solutions").fetchall()}
 
-    def record_attempt(self, learner: Learner, prompt: str, verdict: Verdict) -> int:
+    def start_run(self, learner: Learner, exercise_id: str, process: str) -> int:
+        """Note that a run is being answered (by app process ``process``), until it is recorded or ended."""
         with self._write() as db:
+            cursor = db.execute(
+                """INSERT INTO runs_in_progress (learner_id, exercise_id, process, started_at)
+                   VALUES (?, ?, ?, ?) RETURNING id""",
+                (learner.id, exercise_id, process, _now()),
+            )
+            return int(cursor.fetchall()[0]["id"])
+
+    def end_run(self, run: int) -> None:
+        """The run was cancelled, refused, or recorded: no longer in progress."""
+        with self._write() as db:
+            db.execute("DELETE FROM runs_in_progress WHERE id = ?", (run,))
+
+    def lost_runs(self, learner: Learner, process: str, live: set[int]) -> list[LostRun]:
+        """Runs of ``learner`` no process is answering any more (not ``live`` ones of this ``process``); forgotten."""
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT id, exercise_id, process, started_at FROM runs_in_progress WHERE learner_id = ? ORDER BY id",
+                (learner.id,),
+            ).fetchall()
+            lost = [r for r in rows if r["process"] != process or int(r["id"]) not in live]
+            for row in lost:
+                db.execute("DELETE FROM runs_in_progress WHERE id = ?", (row["id"],))
+        return [LostRun(str(r["exercise_id"]), str(r["started_at"])) for r in lost]
+
+    def record_attempt(self, learner: Learner, prompt: str, verdict: Verdict, run: int | None = None) -> int:
+        """Save a graded attempt; with ``run``, that run stops being in progress in the same transaction."""
+        with self._write() as db:
+            if run is not None:
+                db.execute("DELETE FROM runs_in_progress WHERE id = ?", (run,))
             cursor = db.execute(
                 """INSERT INTO attempts (learner_id, exercise_id, prompt, passed, score, verdict_json,
                    generator, generator_hash, embedder, embedder_hash, created_at)
@@ -286,6 +371,7 @@ class Store:
             db.execute("DELETE FROM attempts WHERE learner_id = ?", (learner.id,))
             db.execute("DELETE FROM ungraded_runs WHERE learner_id = ?", (learner.id,))
             db.execute("DELETE FROM sessions WHERE learner_id = ?", (learner.id,))
+            db.execute("DELETE FROM runs_in_progress WHERE learner_id = ?", (learner.id,))
             db.execute("DELETE FROM learners WHERE id = ?", (learner.id,))
 
     def attempts(self, learner: Learner, exercise_id: str) -> list[AttemptRow]:

@@ -41,6 +41,7 @@ def serve(port: int | None, host: str | None, exercises: Path | None, data: Path
         f"--browser.serverAddress={settings.host if settings.host != '0.0.0.0' else '127.0.0.1'}",
         "--server.fileWatcherType=none",
         "--client.toolbarMode=minimal",
+        "--client.showErrorDetails=none",  # an error the pages did not catch shows no traceback or server path
         "--theme.base=light",
     ]
     click.echo(f"Starting prompt-sandbox on http://{settings.host}:{settings.port} (Ctrl+C stops it)")

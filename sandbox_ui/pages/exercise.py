@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from sandbox.classroom import ladder
-from sandbox.errors import ModelError, SandboxError
+from sandbox.errors import SandboxError
 from sandbox.exercises.schema import TECHNIQUES
 from sandbox.grading import prepare_prompts
 from sandbox_ui import common, components, sign_in
@@ -88,26 +88,10 @@ with right:
             common.show_error(exc)
         else:
             if common.ensure_models_loaded():
-                cancel = st.empty()
-                cancel.button("Cancel", key="cancel", icon=":material/stop_circle:")
-                verdict = components.live_run(
-                    exercise,
-                    prompt or "",
-                    common.generator(),
-                    common.embedder(),
-                    settings,
-                    owner=learner.name,
-                    stop=common.new_run_stop(),
-                    compare=failed_before >= 1,  # this failing run would be the second
-                )
-                cancel.empty()
-                if isinstance(verdict, ModelError):
-                    model = common.generator().name
-                    store.record_ungraded(learner, exercise.id, prompt or "", str(verdict), model)
-                    st.caption("This run is kept as not graded: it does not count against you.")
-                    verdict = None
-                if verdict is not None and not verdict.cancelled:
-                    store.record_attempt(learner, prompt or "", verdict)
+                verdict = components.graded_run(
+                    store, learner, exercise, prompt or "", settings, compare=failed_before >= 1
+                )  # compare: this failing run would be the second
+                if verdict is not None:
                     st.session_state[last_key] = verdict.for_learner()
                 before = ladder.hints_unlocked(exercise, failed_before)
                 attempts = store.attempts(learner, exercise.id)

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from sandbox.classroom.store import Store
 from sandbox.config import load_settings
@@ -32,6 +31,7 @@ from sandbox.models.service import BusyError
 from sandbox.models.status import answering_line, model_health
 
 from ..servers import ModelServer, SilentServer, free_port, models_folder_with
+from ..ui.apptest import as_learner
 
 pytestmark = pytest.mark.slow
 
@@ -172,9 +172,8 @@ def test_a_run_the_server_cannot_answer_is_kept_as_not_graded(tmp_path, monkeypa
         f"name: class-server\nrole: generator\nformat: openai\nserver:\n  base_url: {url}\n  model: m\n",
     )
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "sandbox_ui" / "app.py"), default_timeout=60)
-    at.query_params["exercise"] = "sentiment-label"
-    at.query_params["learner"] = "Ana"
+    at = as_learner("Ana", exercise="sentiment-label")
+    at.default_timeout = 60
     at.switch_page("pages/exercise.py").run()
     at.text_area(key="prompt::sentiment-label").input("Is this review positive or negative? {input}")
     at.button(key="run").click().run()
