@@ -113,6 +113,7 @@ def sign_in(page, url: str, name: str, pin: str) -> None:
     for _ in range(3):
         try:
             page.get_by_label("Your name").click()
+            page.keyboard.type(name)  # the list shows the names that match what is typed
             page.get_by_role("option", name=name, exact=False).first.click()
             page.get_by_label("Your PIN").fill(pin)
             page.get_by_role("button", name="Sign in").click()

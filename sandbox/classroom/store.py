@@ -182,6 +182,12 @@ class Store:
         name = normalise_name(raw_name)
         key = name_key(name)
         code = normalise_class_code(class_code) if class_code else None
+        with self._connect() as db:  # most calls find the learner as they are: no write needed
+            row = db.execute(
+                "SELECT id, name, class_code, pin_hash FROM learners WHERE name_key = ?", (key,)
+            ).fetchone()
+        if row is not None and not new and code in (None, row["class_code"]):
+            return Learner(int(row["id"]), str(row["name"]), str(row["class_code"]), bool(row["pin_hash"]))
         with self._write() as db:
             row = db.execute(
                 "SELECT id, name, class_code, pin_hash FROM learners WHERE name_key = ?", (key,)

@@ -340,3 +340,18 @@ def test_the_queue_line_tells_a_waiting_learner_their_place() -> None:
     assert queue_line(0) == "Your run is next; the model starts in a moment..."
     assert queue_line(1) == "Waiting for the model: 1 other run is ahead of yours. You can cancel."
     assert queue_line(3) == "Waiting for the model: 3 other runs are ahead of yours. You can cancel."
+
+
+def test_a_run_cut_off_by_a_stopped_app_is_told_once_as_lost_and_not_counted(fakes) -> None:
+    at = as_learner("Ana")
+    store = Store(load_settings().database)
+    ana = store.learner("Ana")
+    store.start_run(ana, "sentiment-label", "an-app-process-that-was-killed")
+    at.run()
+    [lost] = [w.value for w in at.warning]
+    assert lost.startswith("Your run of “Label review sentiment” (started at ")
+    assert "was lost: the connection dropped or the app stopped before it was graded." in lost
+    assert "It was not saved and does not count as an attempt. Press Run to try again." in lost
+    at.run()
+    assert not at.warning, "told once"
+    assert store.attempts(ana, "sentiment-label") == []

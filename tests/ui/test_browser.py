@@ -198,3 +198,22 @@ def test_the_browser_asks_nothing_of_any_other_computer_and_shows_names_as_typed
     )
     assert elsewhere == [], "the browser asked other computers for these"
     assert not any(url.startswith("http://127.0.0.1:9/") for url in asked), "a name's Markdown image was fetched"
+
+
+@pytest.mark.slow
+def test_a_run_cut_off_by_a_killed_app_is_reported_lost_after_a_restart(server, page) -> None:
+    sign_in(page, server.url, "Eli", server.enrol("Eli"))
+    open_exercise(page, "Turn a driver's note into a polite apology")
+    page.get_by_role("textbox", name="Your prompt").fill("Write a very long story, many paragraphs, about: {input}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator("[data-testid='stCode']").first.wait_for(timeout=180_000)  # the model is answering
+    server.kill()  # kill -9: the machine was switched off, or the app crashed
+    server.start()
+    page.goto(f"{server.url}/practice?exercise=apology-note")
+    page.get_by_text("Signed in as Eli").wait_for()
+    page.get_by_text("Your run of “Turn a driver's note into a polite apology” (started at").wait_for()
+    page.get_by_text("It was not saved and does not count as an attempt.").wait_for()
+    page.get_by_text("No attempts yet.").wait_for()
+    page.reload()
+    page.get_by_text("No attempts yet.").wait_for()
+    assert page.get_by_text("was lost").count() == 0, "told once"
