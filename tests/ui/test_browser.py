@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from sandbox.classroom.store import Store
+
 from ..browsing import Server, needs_chromium, open_exercise, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,3 +219,16 @@ def test_a_run_cut_off_by_a_killed_app_is_reported_lost_after_a_restart(server, 
     page.reload()
     page.get_by_text("No attempts yet.").wait_for()
     assert page.get_by_text("was lost").count() == 0, "told once"
+
+
+@pytest.mark.slow
+def test_an_address_with_a_name_signs_nobody_in(server, page) -> None:
+    server.enrol("Ana")
+    for name in ("Ana", "ana", "\uff21na"):
+        page.goto(f"{server.url}/practice?exercise=sentiment-label&learner={name}")
+        page.get_by_role("heading", name="Label review sentiment").wait_for()
+        page.get_by_text("Sign in on the left first (your name and your PIN)").wait_for()
+        assert page.get_by_text("Signed in as").count() == 0
+        expect(page.get_by_role("button", name="Run", exact=True)).to_be_disabled()
+        assert "learner=" not in page.url, "the name is taken out of the address"
+    assert [one.name for one in Store(server.database).learners()] == ["Ana"], "no learner made from an address"
