@@ -17,6 +17,7 @@ from datetime import datetime
 import streamlit as st
 
 from sandbox.classroom.access import PasscodeGuard
+from sandbox.classroom.runs import RunsInProgress
 from sandbox.classroom.store import Learner, Store
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
@@ -222,14 +223,15 @@ def _runs_here() -> tuple[str, set[int], threading.Lock]:
 def run_in_progress(store: Store, learner: Learner, exercise_id: str) -> Iterator[int]:
     """Mark a run as being answered while the block runs; if the app dies first, the mark says it was lost."""
     process, live, lock = _runs_here()
-    run = store.start_run(learner, exercise_id, process)
+    runs = RunsInProgress(store)
+    run = runs.start(learner, exercise_id, process)
     with lock:
         live.add(run)
     try:
         yield run
     finally:
         with suppress(SandboxError):
-            store.end_run(run)  # before it leaves the live set, so no other page run calls it lost meanwhile
+            runs.end(run)  # before it leaves the live set, so no other page run calls it lost meanwhile
         with lock:
             live.discard(run)
 
@@ -240,7 +242,7 @@ def lost_runs_notice(learner: Learner, catalog: Catalog) -> None:
     with lock:
         answering = set(live)
     try:
-        lost = open_store().lost_runs(learner, process, answering)
+        lost = RunsInProgress(open_store()).lost(learner, process, answering)
     except SandboxError:
         return  # the page explains an unusable database itself
     for run in lost:

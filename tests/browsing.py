@@ -118,10 +118,21 @@ def sign_in(page, url: str, name: str, pin: str) -> None:
             page.get_by_label("Your PIN").fill(pin)
             page.get_by_role("button", name="Sign in").click()
             page.get_by_text(f"Signed in as {name}").wait_for(timeout=30_000)
+            kept_by_browser(page)
             return
         except PlaywrightTimeout:
             page.reload()
     page.get_by_text(f"Signed in as {name}").wait_for()
+    kept_by_browser(page)
+
+
+def kept_by_browser(page, timeout_s: float = 30) -> None:
+    """Wait until the browser holds the session's cookie (its script runs just after the page draws)."""
+    deadline = time.monotonic() + timeout_s
+    while not any(c["name"] == "prompt_sandbox_session" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the browser never kept the session's cookie")
+        page.wait_for_timeout(50)
 
 
 def add_myself(page, url: str, name: str, pin: str) -> None:
@@ -134,6 +145,7 @@ def add_myself(page, url: str, name: str, pin: str) -> None:
     page.get_by_label("The same PIN again").fill(pin)
     page.get_by_role("button", name="Add me").click()
     page.get_by_text(f"Signed in as {name}").wait_for(timeout=60_000)
+    kept_by_browser(page)
 
 
 def open_exercise(page, title: str) -> None:

@@ -103,7 +103,7 @@ class Roster:
         return NewPin(Learner(learner.id, learner.name, learner.class_code, True), pin)
 
     def _store_pin(self, learner: Learner, pin: str) -> None:
-        with self.store._write() as db:
+        with self.store.transaction() as db:
             db.execute(
                 "UPDATE learners SET pin_hash = ? WHERE id = ?",
                 (hash_passcode(pin, iterations=PIN_ITERATIONS), learner.id),
@@ -114,18 +114,18 @@ class Roster:
     def move(self, learner: Learner, class_code: str) -> Learner:
         """Put ``learner`` in another class (only the instructor does this)."""
         code = normalise_class_code(class_code)
-        with self.store._write() as db:
+        with self.store.transaction() as db:
             db.execute("UPDATE learners SET class_code = ? WHERE id = ?", (code, learner.id))
         return Learner(learner.id, learner.name, code, learner.has_pin)
 
     def passwordless(self, class_code: str) -> bool:
-        with self.store._connect() as db:
+        with self.store.connection() as db:
             row = db.execute("SELECT passwordless FROM classes WHERE code = ?", (class_code,)).fetchone()
         return bool(row and row["passwordless"])
 
     def set_passwordless(self, class_code: str, on: bool) -> None:
         """A trusted room may sign in by name alone; off by default."""
-        with self.store._write() as db:
+        with self.store.transaction() as db:
             db.execute(
                 """INSERT INTO classes (code, passwordless) VALUES (?, ?)
                    ON CONFLICT (code) DO UPDATE SET passwordless = excluded.passwordless""",
@@ -145,7 +145,7 @@ class Roster:
         """Check the PIN (none in a passwordless class) and open a session: the token the browser keeps."""
         if self.passwordless(learner.class_code):
             return self.open_session(learner)
-        with self.store._connect() as db:
+        with self.store.connection() as db:
             row = db.execute("SELECT pin_hash FROM learners WHERE id = ?", (learner.id,)).fetchone()
         if row is None:
             raise SignInError("That name is no longer on the roster. Ask your instructor.")
@@ -160,7 +160,7 @@ class Roster:
         token = secrets.token_urlsafe(32)
         now = _now()
         expires = now + timedelta(hours=self.session_hours)
-        with self.store._write() as db:
+        with self.store.transaction() as db:
             db.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
             db.execute(
                 "INSERT INTO sessions (token_hash, learner_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -172,7 +172,7 @@ class Roster:
         """The learner whose session this token opened, while it has not expired or been closed."""
         if not token:
             return None
-        with self.store._connect() as db:
+        with self.store.connection() as db:
             row = db.execute(
                 """SELECT l.id, l.name, l.class_code, l.pin_hash, s.expires_at FROM sessions s
                    JOIN learners l ON l.id = s.learner_id WHERE s.token_hash = ?""",
@@ -183,7 +183,7 @@ class Roster:
         return Learner(int(row["id"]), str(row["name"]), str(row["class_code"]), bool(row["pin_hash"]))
 
     def sign_out(self, token: str) -> None:
-        with self.store._write() as db:
+        with self.store.transaction() as db:
             db.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
 
 

@@ -63,14 +63,6 @@ class UngradedRun:
 
 
 @dataclass(frozen=True)
-class LostRun:
-    """A run that was being answered when its browser or the app went away: never graded, never counted."""
-
-    exercise_id: str
-    started_at: str
-
-
-@dataclass(frozen=True)
 class Progress:
     attempts: int
     best_score: int
@@ -134,7 +126,8 @@ class Store:
         return self.database.where
 
     @contextmanager
-    def _connect(self) -> Iterator[Any]:
+    def connection(self) -> Iterator[Any]:
+        """A connection for reading (autocommit); a driver error becomes a StoreError naming the database."""
         try:
             with self.database.connect() as db:
                 yield db
@@ -144,7 +137,8 @@ class Store:
             ) from exc
 
     @contextmanager
-    def _write(self) -> Iterator[Any]:
+    def transaction(self) -> Iterator[Any]:
+        """One transaction for writing (the roster writes through it too); refused on a read-only database."""
         if self.read_only:
             raise StoreError(
                 f"The progress database {self.where} can be read but not written (its file or folder is read-only), "
@@ -168,7 +162,7 @@ class Store:
                 db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
 
     def applied_migrations(self) -> list[str]:
-        with self._connect() as db:
+        with self.connection() as db:
             return [row["name"] for row in db.execute("SELECT name FROM migrations ORDER BY name").fetchall()]
 
     def learner(self, raw_name: str, class_code: str | None = None, *, new: bool = False) -> Learner:
@@ -182,13 +176,13 @@ class Store:
         name = normalise_name(raw_name)
         key = name_key(name)
         code = normalise_class_code(class_code) if class_code else None
-        with self._connect() as db:  # most calls find the learner as they are: no write needed
+        with self.connection() as db:  # most calls find the learner as they are: no write needed
             row = db.execute(
                 "SELECT id, name, class_code, pin_hash FROM learners WHERE name_key = ?", (key,)
             ).fetchone()
         if row is not None and not new and code in (None, row["class_code"]):
             return Learner(int(row["id"]), str(row["name"]), str(row["class_code"]), bool(row["pin_hash"]))
-        with self._write() as db:
+        with self.transaction() as db:
             row = db.execute(
                 "SELECT id, name, class_code, pin_hash FROM learners WHERE name_key = ?", (key,)
             ).fetchone()
@@ -225,12 +219,12 @@ class Store:
         if class_code:
             query += " WHERE class_code = ?"
             params = (class_code,)
-        with self._connect() as db:
+        with self.connection() as db:
             rows = db.execute(query + " ORDER BY name_key", params).fetchall()
         return [Learner(int(r["id"]), str(r["name"]), str(r["class_code"]), bool(r["pin_hash"])) for r in rows]
 
     def class_codes(self) -> list[str]:
-        with self._connect() as db:
+        with self.connection() as db:
             rows = db.execute(
                 "SELECT DISTINCT class_code FROM learners WHERE class_code != '' ORDER BY class_code"
             ).fetchall()
@@ -246,7 +240,7 @@ class Store:
         """Rows of ``table`` (alias ``t``), oldest first, each with its learner's name and class."""
         query = f"""SELECT t.*, l.name AS learner, l.class_code FROM {table} t
                     JOIN learners l ON l.id = t.learner_id {where} ORDER BY t.id"""
-        with self._connect() as db:
+        with self.connection() as db:
             return list(db.execute(query, params).fetchall())
 
     def _attempt_rows(self, where: str, params: tuple[object, ...]) -> list[AttemptRow]:
@@ -268,7 +262,7 @@ class Store:
 
     def release_solution(self, exercise_id: str, released: bool = True) -> None:
         """The instructor shows (or hides again) an exercise's solution to every learner."""
-        with self._write() as db:
+        with self.transaction() as db:
             if released:
                 db.execute(
                     """INSERT INTO released_solutions (exercise_id, released_at) VALUES (?, ?)
@@ -279,39 +273,12 @@ class Store:
                 db.execute("DELETE FROM released_solutions WHERE exercise_id = ?", (exercise_id,))
 
     def released_solutions(self) -> set[str]:
-        with self._connect() as db:
+        with self.connection() as db:
             return {str(r["exercise_id"]) for r in db.execute("SELECT exercise_id FROM released_solutions").fetchall()}
-
-    def start_run(self, learner: Learner, exercise_id: str, process: str) -> int:
-        """Note that a run is being answered (by app process ``process``), until it is recorded or ended."""
-        with self._write() as db:
-            cursor = db.execute(
-                """INSERT INTO runs_in_progress (learner_id, exercise_id, process, started_at)
-                   VALUES (?, ?, ?, ?) RETURNING id""",
-                (learner.id, exercise_id, process, _now()),
-            )
-            return int(cursor.fetchall()[0]["id"])
-
-    def end_run(self, run: int) -> None:
-        """The run was cancelled, refused, or recorded: no longer in progress."""
-        with self._write() as db:
-            db.execute("DELETE FROM runs_in_progress WHERE id = ?", (run,))
-
-    def lost_runs(self, learner: Learner, process: str, live: set[int]) -> list[LostRun]:
-        """Runs of ``learner`` no process is answering any more (not ``live`` ones of this ``process``); forgotten."""
-        with self._write() as db:
-            rows = db.execute(
-                "SELECT id, exercise_id, process, started_at FROM runs_in_progress WHERE learner_id = ? ORDER BY id",
-                (learner.id,),
-            ).fetchall()
-            lost = [r for r in rows if r["process"] != process or int(r["id"]) not in live]
-            for row in lost:
-                db.execute("DELETE FROM runs_in_progress WHERE id = ?", (row["id"],))
-        return [LostRun(str(r["exercise_id"]), str(r["started_at"])) for r in lost]
 
     def record_attempt(self, learner: Learner, prompt: str, verdict: Verdict, run: int | None = None) -> int:
         """Save a graded attempt; with ``run``, that run stops being in progress in the same transaction."""
-        with self._write() as db:
+        with self.transaction() as db:
             if run is not None:
                 db.execute("DELETE FROM runs_in_progress WHERE id = ?", (run,))
             cursor = db.execute(
@@ -336,7 +303,7 @@ class Store:
 
     def record_ungraded(self, learner: Learner, exercise_id: str, prompt: str, reason: str, generator: str) -> int:
         """Keep a run the model did not answer; it is not an attempt and changes no score."""
-        with self._write() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 """INSERT INTO ungraded_runs (learner_id, exercise_id, prompt, reason, generator, created_at)
                    VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
@@ -373,7 +340,7 @@ class Store:
 
     def delete_learner(self, learner: Learner) -> None:
         """Remove the learner and everything kept about them, in one transaction (the instructor confirmed)."""
-        with self._write() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM attempts WHERE learner_id = ?", (learner.id,))
             db.execute("DELETE FROM ungraded_runs WHERE learner_id = ?", (learner.id,))
             db.execute("DELETE FROM sessions WHERE learner_id = ?", (learner.id,))
@@ -386,7 +353,7 @@ class Store:
         return rows[::-1]
 
     def progress(self, learner: Learner) -> dict[str, Progress]:
-        with self._connect() as db:
+        with self.connection() as db:
             rows = db.execute(
                 """SELECT exercise_id, COUNT(*) AS n, MAX(score) AS best, MAX(passed) AS passed
                    FROM attempts WHERE learner_id = ? GROUP BY exercise_id""",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.classroom.runs import RunsInProgress
 from sandbox.classroom.store import Store
 from sandbox.errors import StoreError
 
@@ -24,23 +25,25 @@ can_mount = shutil.which("unshare") is not None and os.geteuid() == 0
 
 def test_a_run_in_progress_is_lost_only_when_no_process_answers_it(settings, database) -> None:
     store = Store(database)
+    runs = RunsInProgress(store)
     ana = store.learner("Ana")
-    here = store.start_run(ana, "echo", "process-1")
-    assert store.lost_runs(ana, "process-1", {here}) == [], "still being answered by this process"
+    here = runs.start(ana, "echo", "process-1")
+    assert runs.lost(ana, "process-1", {here}) == [], "still being answered by this process"
     store.record_attempt(ana, "Repeat: {input}", _verdict(settings), run=here)
-    assert store.lost_runs(ana, "process-1", set()) == [], "a recorded run is not in progress any more"
-    store.start_run(ana, "echo", "process-0")  # the app that answered it was killed
-    [lost] = store.lost_runs(ana, "process-1", set())
+    assert runs.lost(ana, "process-1", set()) == [], "a recorded run is not in progress any more"
+    runs.start(ana, "echo", "process-0")  # the app that answered it was killed
+    [lost] = runs.lost(ana, "process-1", set())
     assert lost.exercise_id == "echo" and lost.started_at
-    assert store.lost_runs(ana, "process-1", set()) == [], "told once"
-    ended = store.start_run(ana, "echo", "process-1")
-    store.end_run(ended)  # cancelled
-    assert store.lost_runs(ana, "process-1", set()) == []
+    assert runs.lost(ana, "process-1", set()) == [], "told once"
+    ended = runs.start(ana, "echo", "process-1")
+    runs.end(ended)  # cancelled
+    assert runs.lost(ana, "process-1", set()) == []
     assert [a.prompt for a in store.attempts(ana, "echo")] == ["Repeat: {input}"]
 
 
 WRITER = """
 import sys
+from sandbox.classroom.runs import RunsInProgress
 from sandbox.classroom.store import Store
 from sandbox.grading import grade
 from sandbox.config import load_settings
@@ -52,7 +55,7 @@ verdict = grade(EXERCISE, "Repeat: {input}", FakeGenerator(["hello world"]), Fak
 print("ready", flush=True)
 n = 0
 while True:
-    run = store.start_run(ana, "echo", "writer")
+    run = RunsInProgress(store).start(ana, "echo", "writer")
     attempt = store.record_attempt(ana, f"prompt {n}", verdict, run=run)
     print(attempt, flush=True)
     n += 1
@@ -84,7 +87,7 @@ def test_an_app_killed_while_it_writes_attempts_leaves_a_whole_database(tmp_path
     assert finished <= {a.id for a in kept}, "every attempt the writer saw committed is there"
     assert len(kept) <= len(finished) + 1, "at most the one committed as it died, before it could say so"
     assert all(a.verdict.cases and a.prompt.startswith("prompt ") for a in kept), "no half-written attempt"
-    cut = store.lost_runs(ana, "this-process", set())
+    cut = RunsInProgress(store).lost(ana, "this-process", set())
     assert len(cut) <= 1, "at most the run it was answering is left, and it is reported lost"
     with sqlite3.connect(database) as db:
         [[marks]] = db.execute("SELECT COUNT(*) FROM runs_in_progress").fetchall()

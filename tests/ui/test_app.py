@@ -10,6 +10,7 @@ import threading
 import streamlit as st
 
 from sandbox.classroom.roster import Roster
+from sandbox.classroom.runs import RunsInProgress
 from sandbox.classroom.store import Store
 from sandbox.config import load_settings
 from sandbox.errors import ModelError
@@ -346,7 +347,7 @@ def test_a_run_cut_off_by_a_stopped_app_is_told_once_as_lost_and_not_counted(fak
     at = as_learner("Ana")
     store = Store(load_settings().database)
     ana = store.learner("Ana")
-    store.start_run(ana, "sentiment-label", "an-app-process-that-was-killed")
+    RunsInProgress(store).start(ana, "sentiment-label", "an-app-process-that-was-killed")
     at.run()
     [lost] = [w.value for w in at.warning]
     assert lost.startswith("Your run of “Label review sentiment” (started at ")

@@ -135,10 +135,12 @@ def test_before_a_pass_the_page_holds_no_hidden_case_no_solution_no_locked_hint(
 
 @pytest.mark.slow
 def test_the_instructor_page_opens_only_with_the_passcode(server, page) -> None:
+    server.enrol("Dana Classmate")
     sign_in(page, server.url, "Chen Wei", server.enrol("Chen Wei"))
     page.goto(f"{server.url}/instructor")
     page.get_by_label("Instructor passcode").wait_for()
-    assert "Chen Wei" not in page.content(), "nothing of the class reaches a browser without the passcode"
+    page.get_by_text("Signed in as Chen Wei").wait_for()  # kept by the session, also on this page
+    assert "Dana Classmate" not in page.content(), "nothing of the class reaches a browser without the passcode"
     page.get_by_label("Instructor passcode").fill("guess")
     page.get_by_role("button", name="Open the instructor page").click()
     page.get_by_text("That passcode is not right.").wait_for()
