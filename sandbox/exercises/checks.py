@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .prompts import fill as _fill
 from .schema import Checks
 
-WORD = re.compile(r"\w+(?:['’-]\w+)*")
-NUMBER = re.compile(r"(?<![\w.])(?<![A-Za-z]-)-?\d+(?:[.,]\d+)*(?![\d])")
-"""A number not glued to letters before it ("SKU12" and "BX-2210" are codes) but maybe after ("12kg", "9:30am")."""
-CODE = re.compile(r"(?<![\w-])(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z\d]+(?:-[A-Za-z\d]+)*(?![\w-])")
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+"""Kana, Han (CJK ideographs) and Hangul: scripts written without spaces between words."""
+CJK = re.compile(f"[{CJK_CHARS}]")
+_NOT_CJK_WORD = f"[^\\W{CJK_CHARS}]"
+"""A letter, digit or _ of a script written with spaces: what glues a number into a code ("SKU12")."""
+WORD = re.compile(rf"(?:{_NOT_CJK_WORD})+(?:['’-](?:{_NOT_CJK_WORD})+)*|[{CJK_CHARS}]")
+"""A word of a spaced script, or one Chinese (Japanese, Korean) character, which counts as one."""
+NUMBER = re.compile(rf"(?<!{_NOT_CJK_WORD})(?<!\.)(?<![A-Za-z]-)-?\d+(?:[.,]\d+)*(?![\d])")
+"""A number not glued to letters before it ("SKU12" and "BX-2210" are codes) but maybe after ("12kg", "9:30am");
+Chinese characters around it do not glue it ("订单号45821", "3天")."""
+CODE = re.compile(
+    rf"(?<!{_NOT_CJK_WORD})(?<!-)(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z\d]+(?:-[A-Za-z\d]+)*(?!{_NOT_CJK_WORD}|-)"
+)
 """An identifier of letters and digits, maybe joined by hyphens: BX-2210, A07, SKU12, E-404 (never a plain number)."""
 UNIT = re.compile(r"\d+(?:[.,]\d+)?[A-Za-z]{1,3}|\d{1,2}(?:am|pm)|\d+(?:st|nd|rd|th)", re.IGNORECASE)
 """A number with its unit or ending (12kg, 9am, 3rd), which is a number, not a code."""
@@ -34,7 +44,23 @@ class CheckOutcome:
 
 
 def words(text: str) -> list[str]:
+    """The words of an answer; each Chinese, Japanese or Korean character counts as one (字数, as teachers count)."""
     return WORD.findall(text)
+
+
+def _word_unit(text: str, count: int) -> str:
+    """How the length is said: "41 words", or "41 characters (each Chinese character counts as one)"."""
+    cjk = len(CJK.findall(text))
+    if not cjk:
+        return f"{count} word{'s' if count != 1 else ''}"
+    if cjk == count:
+        return f"{count} Chinese character{'s' if count != 1 else ''}"
+    return f"{count} words and Chinese characters (each Chinese character counts as one word)"
+
+
+def normalised(text: str) -> str:
+    """Full-width digits, letters and punctuation as their ordinary forms (４５８２１ is 45821, ＳＫＵ is SKU)."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def numbers_in(text: str) -> list[str]:
@@ -58,14 +84,24 @@ def _looks_like_a_code(token: str) -> bool:
 
 
 def _has(text: str, needle: str, case_sensitive: bool) -> bool:
+    text, needle = normalised(text), normalised(needle)
     if case_sensitive:
         return needle in text
     return needle.casefold() in text.casefold()
 
 
 def labels_found(text: str, labels: list[str], case_sensitive: bool) -> list[str]:
+    """The labels the answer names: as whole words in spaced scripts; inside the text for Chinese ones
+    ("负面" in "这条评论是负面的"), since Chinese has no spaces between words."""
     flags = 0 if case_sensitive else re.IGNORECASE
-    return [label for label in labels if re.search(rf"(?<!\w){re.escape(label)}(?!\w)", text, flags)]
+    text = normalised(text)
+    found = []
+    for label in labels:
+        plain = normalised(label)
+        pattern = re.escape(plain) if CJK.search(plain) else rf"(?<!\w){re.escape(plain)}(?!\w)"
+        if re.search(pattern, text, flags):
+            found.append(label)
+    return found
 
 
 def _quote(items: list[str], joiner: str = "or") -> str:
@@ -156,13 +192,13 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
         add(
             "min_words",
             count >= checks.min_words,
-            f"Your answer had {count} words; at least {checks.min_words} are needed.",
+            f"Your answer had {_word_unit(text, count)}; at least {checks.min_words} are needed.",
         )
     if checks.max_words is not None:
         add(
             "max_words",
             count <= checks.max_words,
-            f"Your answer had {count} words; at most {checks.max_words} are allowed.",
+            f"Your answer had {_word_unit(text, count)}; at most {checks.max_words} are allowed.",
         )
     if checks.max_lines is not None:
         lines = len([line for line in text.splitlines() if line.strip()])
@@ -202,6 +238,7 @@ def numbers_outcome(output: str, reference: str) -> CheckOutcome:
     numbered list is a list marker, not a number. Codes (BX-2210, A07) are compared
     as codes, letter for letter but not by case, and never read as numbers.
     """
+    output, reference = normalised(output), normalised(reference)
     said = numbers_in(LIST_MARKER.sub(r"\1", output))
     for kind, wanted, found, same in (
         ("number", numbers_in(LIST_MARKER.sub(r"\1", reference)), said, _same_value),
@@ -245,6 +282,8 @@ _SCRIPTS = {
     "th": ("Thai", [(0x0E00, 0x0E7F)]),
 }
 _LATIN_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian"}
+SCRIPT_LANGUAGES = frozenset(_SCRIPTS)
+"""Languages recognised by their script, which an English-only embedder cannot read at all."""
 LANGUAGES: dict[str, str] = {**_LATIN_NAMES, **{code: name for code, (name, _) in _SCRIPTS.items()}}
 _WORD_SETS = {code: set(words.split()) for code, words in _LATIN_WORDS.items()}
 
@@ -258,6 +297,15 @@ def detect_language(text: str) -> str | None:
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return None
+    # Chinese and Japanese by weight of words: each character against each word of a spaced script, so a
+    # Chinese answer naming "iPhone 15 Pro" stays Chinese and an English one with a few characters stays English
+    han = sum(_in_ranges(ch, _SCRIPTS["zh"][1]) for ch in letters)
+    kana = sum(_in_ranges(ch, [(0x3040, 0x30FF)]) for ch in letters)
+    if han + kana:
+        spaced = len([w for w in words(text) if not CJK.fullmatch(w) and any(ch.isalpha() for ch in w)])
+        if han + kana >= spaced:
+            return "ja" if kana else "zh"
+        letters = [ch for ch in letters if not CJK.match(ch)]
     for code, (_, ranges) in _SCRIPTS.items():
         if code in ("uk", "ja"):
             continue
