@@ -83,6 +83,8 @@ class Settings:
     models_dir: Path
     generator: str = "smollm2-135m-instruct"
     embedder: str = "all-minilm-l6-v2"
+    multilingual_embedder: str = "use-multilingual-v3"
+    """Scores exercises in a language the embedder does not read (Chinese, ...); empty: the embedder scores all."""
     threshold: float = 0.75
     """Similarity (0..1) a case needs when its exercise sets no threshold."""
     max_new_tokens: int = 64
@@ -166,6 +168,7 @@ def load_settings() -> Settings:
     return base.with_overrides(
         generator=_env("GENERATOR"),
         embedder=_env("EMBEDDER"),
+        multilingual_embedder=os.environ.get(ENV_PREFIX + "MULTILINGUAL_EMBEDDER"),
         host=_env("HOST"),
         instructor_passcode=_env("INSTRUCTOR_PASSCODE"),
         dtype=_env("DTYPE"),

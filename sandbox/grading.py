@@ -21,7 +21,15 @@ from pydantic import BaseModel, Field
 
 from .config import Settings
 from .exercises.advice import case_advice, run_advice
-from .exercises.checks import CheckOutcome, codes_in, numbers_in, numbers_outcome, run_checks
+from .exercises.checks import (
+    SCRIPT_LANGUAGES,
+    CheckOutcome,
+    codes_in,
+    detect_language,
+    numbers_in,
+    numbers_outcome,
+    run_checks,
+)
 from .exercises.prompts import check_prompt, fill, render
 from .exercises.schema import Checks, Exercise
 from .models.base import Embedder, GenerationRequest, Generator, Piece, Waiting
@@ -196,8 +204,17 @@ def checks_decide(checks: Checks, expect: list[str]) -> bool:
     return checks.exact is not None or bool(checks.labels and expect)
 
 
+def exercise_language(exercise: Exercise) -> str:
+    """The language answers are scored in: the exercise's ``language``, else its references' script, else en."""
+    if exercise.language:
+        return exercise.language
+    found = detect_language(" ".join(text for case in exercise.cases for text in case.expect))
+    return found if found in SCRIPT_LANGUAGES else "en"
+
+
 def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder, settings: Settings) -> CaseResult:
-    """Judge one output for case ``index`` without running the model."""
+    """Judge one output for case ``index`` without running the model (scored by the embedder that reads its language)."""
+    embedder = embedder.for_language(exercise_language(exercise))
     case = exercise.cases[index]
     threshold = exercise.threshold_or(settings.threshold, settings.generator)
     text = output.strip()
@@ -349,8 +366,8 @@ def grade_events(
         note=conversations[0].note if conversations else "",
         generator=generator.name,
         generator_hash=generator.fingerprint,
-        embedder=embedder.name,
-        embedder_hash=embedder.fingerprint,
+        embedder=embedder.for_language(exercise_language(exercise)).name,
+        embedder_hash=embedder.for_language(exercise_language(exercise)).fingerprint,
         cancelled=cancelled,
     )
     yield Finished(verdict)

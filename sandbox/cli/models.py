@@ -57,7 +57,9 @@ def models_pull(names: tuple[str, ...], origin: Path | None, sha256: str | None)
 
     settings = load_settings()
     manifests = load_manifests(settings.models_dir)
-    wanted = list(names) or [settings.generator, settings.embedder]
+    wanted = list(names) or [
+        name for name in (settings.generator, settings.embedder, settings.multilingual_embedder) if name
+    ]
     for name in wanted:
         if name not in manifests:
             raise SandboxError(f"No model manifest named '{name}' in {settings.models_dir}.")
@@ -85,7 +87,7 @@ def models_verify() -> None:
     bad = 0
     for name, manifest in load_manifests(settings.models_dir).items():
         if isinstance(manifest, ServerManifest):
-            if name not in (settings.generator, settings.embedder):
+            if name not in (settings.generator, settings.embedder, settings.multilingual_embedder):
                 continue  # a server not in use may well be off
             answers, line = health(manifest)
             problems = [] if answers else [line]

@@ -175,6 +175,9 @@ class Exercise(BaseModel):
     """The models the threshold was calibrated on: one, or one per model of a per-model threshold."""
     technique: str | None = None
     """The prompting technique the exercise teaches; one of TECHNIQUES."""
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    """The language of the cases and answers (zh, en, ...): answers are scored by an embedder that reads it.
+    Left out, it is read from the references' script (Chinese characters: zh); Latin-script ones count as en."""
 
     # Filled in by the loader, never by the file.
     track: str = Field(default="", exclude=True)

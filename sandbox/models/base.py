@@ -108,6 +108,8 @@ class Embedder(ABC):
 
     name: str = "embedder"
     fingerprint: str = ""
+    languages: tuple[str, ...] = ("en",)
+    """The languages whose texts it places by meaning (its manifest's ``languages``)."""
 
     def load(self) -> None:  # noqa: B027 - optional hook
         """Load weights now (otherwise on first use)."""
@@ -115,6 +117,34 @@ class Embedder(ABC):
     @abstractmethod
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One normalised vector per text."""
+
+    def for_language(self, language: str) -> Embedder:
+        """The embedder that reads ``language`` (this one, unless it is a :class:`ByLanguage`)."""
+        return self
+
+
+class ByLanguage(Embedder):
+    """The configured embedder for the languages it reads, and a multilingual one for every other.
+
+    all-MiniLM-L6-v2 reads English only: a Chinese text becomes unknown tokens, so two
+    unrelated Chinese sentences score as close. Grading asks for the exercise's
+    language (:meth:`for_language`) and gets the embedder that reads it.
+    """
+
+    def __init__(self, main: Embedder, other: Embedder) -> None:
+        self.main, self.other = main, other
+        self.name, self.fingerprint, self.languages = main.name, main.fingerprint, main.languages
+
+    def load(self) -> None:
+        self.main.load()  # the other loads when an exercise in another language is first graded
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return self.main.embed(texts)
+
+    def for_language(self, language: str) -> Embedder:
+        if language in self.main.languages or language not in self.other.languages:
+            return self.main
+        return self.other
 
 
 class BesideGenerator(Embedder):
@@ -132,7 +162,7 @@ class BesideGenerator(Embedder):
 
     def __init__(self, embedder: Embedder, generator: Generator) -> None:
         self.embedder, self.generator = embedder, generator
-        self.name, self.fingerprint = embedder.name, embedder.fingerprint
+        self.name, self.fingerprint, self.languages = embedder.name, embedder.fingerprint, embedder.languages
 
     def load(self) -> None:
         self.generator.run_beside(self.embedder.load)

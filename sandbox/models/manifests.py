@@ -48,7 +48,7 @@ class ModelManifest(BaseModel):
     role: Literal["generator", "embedder"]
     title: str = ""
     license: str = Field(min_length=1)
-    format: Literal["gguf", "transformers", "sentence-transformers"]
+    format: Literal["gguf", "transformers", "sentence-transformers", "universal-sentence-encoder"]
     source: Source
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     """The weights file's sha256. Only a hub model may leave it out (null): then `models pull NAME --sha256 HEX`
@@ -122,6 +122,8 @@ class ServerManifest(BaseModel):
     format: Literal["openai"]
     server: ServerSpec
     context_length: int = 2048
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    """The languages the served model reads and writes (say `[zh, en]` for a Qwen model)."""
 
     manifest_path: str = Field(default="", exclude=True)
 
