@@ -22,6 +22,9 @@ from sandbox.classroom.store import Learner, Store
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
 from sandbox.exercises.catalog import Catalog, load_catalog
+from sandbox.exercises.checks import LANGUAGES
+from sandbox.exercises.schema import Exercise
+from sandbox.grading import exercise_language
 from sandbox.models import factory, status
 from sandbox.models.base import Embedder, Generator
 
@@ -141,6 +144,17 @@ def answering() -> str:
 @st.cache_data(ttl=15, show_spinner=False)
 def _health(generator: str, models_dir: str) -> tuple[bool | None, str]:
     return status.model_health(settings())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _language_gap(generator: str, models_dir: str, language: str) -> str:
+    return status.language_gap(settings(), language, LANGUAGES.get(language, language))
+
+
+def language_gap(exercise: Exercise) -> str:
+    """Why the class's model cannot do this exercise (it is in a language the model does not speak); "" if it can."""
+    s = settings()
+    return _language_gap(s.generator, str(s.models_dir), exercise_language(exercise))
 
 
 def model_health() -> tuple[bool | None, str]:

@@ -52,7 +52,19 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
         if not as_json:
             click.echo(f"solving {exercise.id}...", err=True)
 
-    reports = solve_all(catalog.in_order(), generator, embedder, settings, on_start=started)
+    from ..exercises.checks import LANGUAGES
+    from ..grading import exercise_language
+    from ..models.status import language_gap
+
+    runnable: list[tuple[Exercise, str]] = []
+    skipped: list[tuple[Exercise, str]] = []
+    for exercise in catalog.in_order():
+        language = exercise_language(exercise)
+        gap = language_gap(settings, language, LANGUAGES.get(language, language))
+        (skipped if gap else runnable).append((exercise, gap))
+    for exercise, gap in skipped:
+        click.echo(f"skipped {exercise.id}: {gap}", err=True)
+    reports = solve_all([e for e, _ in runnable], generator, embedder, settings, on_start=started)
     blocking = [r for r in reports if r.blocking]
     save_reports(settings, generator.name, embedder.name, reports)
     if as_json:
@@ -64,6 +76,7 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
             "min_margin": MIN_MARGIN,
             "exercises": [r.to_json() for r in reports],
             "broken": [{"path": b.path, "problems": b.problems} for b in catalog.broken],
+            "skipped": [{"exercise": e.id, "why": gap} for e, gap in skipped],
         }
         click.echo(json.dumps(payload, ensure_ascii=False))
     else:
@@ -84,6 +97,7 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
         click.echo(
             f"{len(reports) - len(blocking)} of {len(reports)} exercises solvable and not too easy "
             f"(margin minimum {MIN_MARGIN:.2f})."
+            + (f" {len(skipped)} skipped: this model does not speak their language." if skipped else "")
         )
         if blocking:
             click.echo(

@@ -73,8 +73,11 @@ if prompt_key not in st.session_state and attempts:
 with right:
     label, placeholder = components.EDIT_LABELS[exercise.edit]
     prompt = st.text_area(label, key=prompt_key, height=180, placeholder=placeholder)
-    run = st.button("Run", type="primary", disabled=learner is None, key="run")
-    if learner is None:
+    gap = common.language_gap(exercise)
+    run = st.button("Run", type="primary", disabled=learner is None or bool(gap), key="run")
+    if gap:
+        st.warning(gap, icon=":material/translate:")
+    elif learner is None:
         st.info(
             "Sign in on the left first (your name and your PIN), so your attempts are saved.", icon=":material/person:"
         )

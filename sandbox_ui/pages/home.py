@@ -41,6 +41,8 @@ for track in catalog.tracks:
             query_params={common.EXERCISE_PARAM: exercise.id},
         )
         cols[1].markdown(f"Level {exercise.difficulty}")
+        if common.language_gap(exercise):
+            cols[0].caption("Needs a model that speaks its language; this class's model does not.")
         cols[2].markdown(components.status_badge(done))
         cols[3].markdown(f"Best score {done.best_score}" if done else "")
 

@@ -356,3 +356,13 @@ def test_a_run_cut_off_by_a_stopped_app_is_told_once_as_lost_and_not_counted(fak
     at.run()
     assert not at.warning, "told once"
     assert store.attempts(ana, "sentiment-label") == []
+
+
+def test_a_chinese_exercise_on_an_english_only_model_says_why_it_cannot_run(fakes) -> None:
+    at = as_learner("Ana", exercise="review-sentiment-zh")
+    at.switch_page("pages/exercise.py").run()
+    assert at.title[0].value == "评论情感标注"
+    assert at.warning[0].value.startswith("This exercise is in Chinese, and the model this class uses (SmolLM2")
+    assert at.button(key="run").disabled
+    home = as_learner("Ana").run()
+    assert "Needs a model that speaks its language; this class's model does not." in texts(home)
