@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -49,8 +51,27 @@ class NoNetwork:
         )
 
     def popen(self, args: list[str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+        """Started in its own process group, so :meth:`stop` ends it with everything it started."""
         with open(log, "ab") as stream:
-            return subprocess.Popen(self.command(args), cwd=cwd, env=self.env, stdout=stream, stderr=subprocess.STDOUT)
+            return subprocess.Popen(
+                self.command(args),
+                cwd=cwd,
+                env=self.env,
+                stdout=stream,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @staticmethod
+    def stop(process: subprocess.Popen[bytes]) -> None:
+        """End a process from :meth:`popen` and its children (start.sh's app would outlive a plain terminate)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
     def chromium(self, folder: Path, chromium: str) -> Path:
         """A Chromium that runs inside the namespace (Playwright drives it over pipes, not the network)."""

@@ -134,8 +134,7 @@ def test_a_classroom_computer_with_no_network_installs_the_bundle_grades_and_run
             page.get_by_text("Passed! All 3 cases passed. Score 100.").wait_for(timeout=180_000)
             browser.close()
     finally:
-        app.terminate()
-        app.wait(timeout=30)
+        no_network.stop(app)
     assert (room / "data/progress.sqlite3").is_file(), "progress is kept in the bundle's folder"
 
 
