@@ -12,6 +12,7 @@ import streamlit as st
 from sandbox.authoring.solvability import load_saved
 from sandbox.classroom import reports
 from sandbox.errors import SandboxError
+from sandbox.grading import exercise_language
 from sandbox_ui import class_list, common, sign_in
 
 st.title("Instructor")
@@ -110,7 +111,8 @@ with exercises_tab:
         store.release_solution(picked, not released)
         st.rerun()
     try:
-        groups = reports.common_failures(attempts, picked, common.embedder())
+        reader = common.embedder().for_language(exercise_language(catalog.exercises[picked]))  # Chinese: USE
+        groups = reports.common_failures(attempts, picked, reader)
     except Exception as exc:  # the embedder may fail to load; the rest of the page stays usable
         common.show_error(exc)
         groups = []

@@ -56,6 +56,7 @@ def test_a_learner_signs_in_with_their_pin_and_no_address_makes_anyone_someone(f
         assert "learner" not in at.query_params
     assert Store(load_settings().database).learners()[0].name == "Ana", "no learner was made from an address"
     at = _choose(app().run(), "Ana")
+    assert [t.label for t in at.sidebar.text_input] == ["Your PIN"], "no class code to type: only the instructor moves"
     at.sidebar.text_input(key="sign_in_pin").input("0000" if pins["Ana"] != "0000" else "1111")
     at.sidebar.button(key="sign_in").click().run()
     assert at.sidebar.error[0].value == "That PIN is not right."
