@@ -126,15 +126,18 @@ class Store:
         return self.database.where
 
     @contextmanager
+    def _told(self, failed: str, then: str = "") -> Iterator[None]:
+        """A driver error inside becomes a StoreError: what failed, where, the driver's words, ``then``, what to check."""
+        try:
+            yield
+        except self.database.errors as exc:
+            raise StoreError(f"{failed} {self.where}: {str(exc).strip()}. {then}{self.database.advice}") from exc
+
+    @contextmanager
     def connection(self) -> Iterator[Any]:
         """A connection for reading (autocommit); a driver error becomes a StoreError naming the database."""
-        try:
-            with self.database.connect() as db:
-                yield db
-        except self.database.errors as exc:
-            raise StoreError(
-                f"Could not read the progress database {self.where}: {str(exc).strip()}. {self.database.advice}"
-            ) from exc
+        with self._told("Could not read the progress database"), self.database.connect() as db:
+            yield db
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -144,14 +147,11 @@ class Store:
                 f"The progress database {self.where} can be read but not written (its file or folder is read-only), "
                 "so this was not saved. Ask whoever runs the app to make that folder writable, then restart it."
             )
-        try:
-            with self.database.transaction() as db:
-                yield db
-        except self.database.errors as exc:
-            raise StoreError(
-                f"Could not save to the progress database {self.where}: {str(exc).strip()}. Nothing of it was "
-                f"half-saved; try again. {self.database.advice}"
-            ) from exc
+        with (
+            self._told("Could not save to the progress database", "Nothing of it was half-saved; try again. "),
+            self.database.transaction() as db,
+        ):
+            yield db
 
     def _migrate(self, db: Connection) -> None:
         db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

@@ -137,17 +137,9 @@ def test_the_instructor_exports_a_learners_data_and_deletes_them_after_confirmin
     assert [x.name for x in store.learners()] == ["Ben"] and store.all_attempts() == []
 
 
-def _opened(monkeypatch) -> AppTest:
-    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
-    at = app()
-    at.switch_page("pages/instructor.py").run()
-    at.text_input(key="passcode_input").input("teach-42")
-    at.button[0].click().run()
-    return at
-
-
 def test_the_instructor_makes_the_class_list_pins_and_slips(fakes, monkeypatch) -> None:
-    at = _opened(monkeypatch)
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    at = opened_with_passcode()
     at.text_area(key="add_names").input("Ana\nBen\n  ana \n\u0410na\n=HYPERLINK(1)")
     at.text_input(key="add_class").input("b-12")
     at.button(key="FormSubmitter:add_learners-Add to the class list").click().run()
