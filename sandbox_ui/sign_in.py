@@ -50,7 +50,10 @@ def current_learner() -> Learner | None:
     if not token:
         return None
     found = roster()
-    learner = found.learner_for(token) if found else None
+    try:
+        learner = found.learner_for(token) if found else None
+    except SandboxError:
+        return None  # the database cannot be read just now: the page says why when it reads progress
     if learner is None:
         st.session_state.pop(TOKEN, None)  # expired, signed out elsewhere, or the learner was deleted
         st.session_state["signed_out"] = True
