@@ -290,7 +290,7 @@ def test_work_handed_to_the_service_runs_on_its_model_thread_and_its_errors_come
     assert answer(service, "still here").strip() == "echo: still here"  # the error did not take the worker down
 
     class Recording:
-        name, fingerprint = "recording", "rec000000000"
+        name, fingerprint, languages = "recording", "rec000000000", ("en",)
 
         def __init__(self) -> None:
             self.threads: list[str] = []
