@@ -264,6 +264,7 @@ class ServerEmbedder(Embedder):
         self.manifest = manifest
         self.name = manifest.name
         self.fingerprint = manifest.fingerprint
+        self.languages = tuple(manifest.languages)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         body = {"model": self.manifest.server.model, "input": [t or " " for t in texts]}

@@ -273,5 +273,9 @@ def test_an_embedder_on_a_server_scores_like_the_local_one(tmp_path, monkeypatch
             assert max(abs(a - b) for a, b in zip(ours, theirs, strict=True)) < 1e-6
         with pytest.raises(ServerError, match="does not serve a model named 'nope'"):
             build_embedder(load_settings().with_overrides(embedder="wrong")).embed(["hi"])
+        # a server's embedder that reads Chinese (a bge-m3, say) can score the Chinese exercises
+        (models / "zh-server.yaml").write_text(manifest.replace("minilm-server", "zh-server") + "languages: [zh, en]\n")
+        both = build_embedder(load_settings().with_overrides(multilingual_embedder="zh-server"))
+        assert (both.for_language("zh").name, both.for_language("en").name) == ("zh-server", "all-minilm-l6-v2")
     finally:
         httpd.shutdown()
