@@ -323,6 +323,7 @@ def grade_events(
     """
     conversations = prepare_prompts(exercise, prompt, settings)
     requests = case_requests(exercise, conversations, settings, stop)
+    scorer = embedder.for_language(exercise_language(exercise))  # the embedder that reads the answers' language
     texts = [[c.prefill] if c.prefill else [] for c in conversations]  # the learner's start counts as answer
     done: set[int] = set()
     results: list[CaseResult] = []
@@ -349,7 +350,7 @@ def grade_events(
             continue
         done.add(event.index)
         while current in done and not (stop is not None and stop.is_set()):
-            result = score_output(exercise, current, "".join(texts[current]), embedder, settings)
+            result = score_output(exercise, current, "".join(texts[current]), scorer, settings)
             results.append(result)
             yield CaseFinished(result)
             current += 1
@@ -366,8 +367,8 @@ def grade_events(
         note=conversations[0].note if conversations else "",
         generator=generator.name,
         generator_hash=generator.fingerprint,
-        embedder=embedder.for_language(exercise_language(exercise)).name,
-        embedder_hash=embedder.for_language(exercise_language(exercise)).fingerprint,
+        embedder=scorer.name,
+        embedder_hash=scorer.fingerprint,
         cancelled=cancelled,
     )
     yield Finished(verdict)

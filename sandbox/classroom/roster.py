@@ -16,7 +16,7 @@ import hashlib
 import html
 import io
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from ..errors import StoreError
@@ -100,7 +100,7 @@ class Roster:
         """A fresh random PIN for ``learner`` (the old one stops working, and so do their open sessions)."""
         pin = "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
         self._store_pin(learner, pin)
-        return NewPin(Learner(learner.id, learner.name, learner.class_code, True), pin)
+        return NewPin(replace(learner, has_pin=True), pin)
 
     def _store_pin(self, learner: Learner, pin: str) -> None:
         with self.store.transaction() as db:
@@ -116,7 +116,7 @@ class Roster:
         code = normalise_class_code(class_code)
         with self.store.transaction() as db:
             db.execute("UPDATE learners SET class_code = ? WHERE id = ?", (code, learner.id))
-        return Learner(learner.id, learner.name, code, learner.has_pin)
+        return replace(learner, class_code=code)
 
     def passwordless(self, class_code: str) -> bool:
         with self.store.connection() as db:

@@ -10,9 +10,8 @@ by a process that died, or that this process is no longer answering, is a lost r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from .store import Learner, Store
+from .store import Learner, Store, now_text
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class RunsInProgress:
             cursor = db.execute(
                 """INSERT INTO runs_in_progress (learner_id, exercise_id, process, started_at)
                    VALUES (?, ?, ?, ?) RETURNING id""",
-                (learner.id, exercise_id, process, datetime.now(UTC).isoformat(timespec="seconds")),
+                (learner.id, exercise_id, process, now_text()),
             )
             return int(cursor.fetchall()[0]["id"])
 

@@ -75,7 +75,8 @@ class Progress:
         return "tried" if self.attempts else "not started"
 
 
-def _now() -> str:
+def now_text() -> str:
+    """The moment, as the database keeps it (UTC, ISO 8601, to the second)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -159,7 +160,7 @@ class Store:
         for name, step in MIGRATIONS:
             if name not in done:
                 step(db, self.database)
-                db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
+                db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now_text()))
 
     def applied_migrations(self) -> list[str]:
         with self.connection() as db:
@@ -194,7 +195,7 @@ class Store:
                 db.execute(
                     """INSERT INTO learners (name, name_key, class_code, created_at) VALUES (?, ?, ?, ?)
                        ON CONFLICT (name_key) DO NOTHING""",
-                    (name, key, code or "", _now()),
+                    (name, key, code or "", now_text()),
                 )
                 row = db.execute(
                     "SELECT id, name, class_code, pin_hash FROM learners WHERE name_key = ?", (key,)
@@ -267,7 +268,7 @@ class Store:
                 db.execute(
                     """INSERT INTO released_solutions (exercise_id, released_at) VALUES (?, ?)
                        ON CONFLICT (exercise_id) DO NOTHING""",
-                    (exercise_id, _now()),
+                    (exercise_id, now_text()),
                 )
             else:
                 db.execute("DELETE FROM released_solutions WHERE exercise_id = ?", (exercise_id,))
@@ -296,7 +297,7 @@ class Store:
                     verdict.generator_hash,
                     verdict.embedder,
                     verdict.embedder_hash,
-                    _now(),
+                    now_text(),
                 ),
             )
             return int(cursor.fetchall()[0]["id"])
@@ -307,7 +308,7 @@ class Store:
             cursor = db.execute(
                 """INSERT INTO ungraded_runs (learner_id, exercise_id, prompt, reason, generator, created_at)
                    VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
-                (learner.id, exercise_id, prompt, reason, generator, _now()),
+                (learner.id, exercise_id, prompt, reason, generator, now_text()),
             )
             return int(cursor.fetchall()[0]["id"])
 
