@@ -29,6 +29,15 @@ def test_every_exercise_example_in_the_guide_loads(tmp_path: Path, block: str) -
     assert exercise.title and exercise.cases
 
 
+def test_the_variants_example_loads_with_the_complete_example(tmp_path: Path) -> None:
+    [block] = [b for b in BLOCKS if "variants:" in b and "cases:" not in b]
+    complete = yaml.safe_load(EXERCISE_BLOCKS[0]) | yaml.safe_load(block)
+    path = tmp_path / "example.yaml"
+    path.write_text(yaml.safe_dump(complete), encoding="utf-8")
+    exercise = load_exercise_file(path)
+    assert len(exercise.variants) >= 4 and all("{input}" in v for v in exercise.variants)
+
+
 def test_the_track_example_loads(tmp_path: Path) -> None:
     [block] = [b for b in BLOCKS if "order:" in b and "cases:" not in b]
     path = tmp_path / "t" / "track.yaml"

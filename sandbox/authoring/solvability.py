@@ -8,6 +8,10 @@ case minus how close the closest baseline came to passing, on a 0..1 scale. A
 case is measured by its score (similarity times the share of checks passed, or
 the share of checks alone when the case has no references); a baseline passes
 only when every case passes, so it is as close to passing as its weakest case.
+
+An exercise's ``variants`` (other good prompts, written as learners write) run
+beside the solution: the share of good prompts that pass is the exercise's
+robustness, and below :data:`ROBUST_SHARE` it is flagged 'brittle'.
 """
 
 from __future__ import annotations
@@ -30,8 +34,12 @@ from ..models.base import Embedder, Generator
 MIN_MARGIN = 0.10
 """Below this margin an exercise is flagged 'thin margin': a small change of model could flip it."""
 
+ROBUST_SHARE = 2 / 3
+"""With fewer of its good prompts (solution and variants) passing, an exercise is flagged 'brittle'."""
+
 UNRELATED = "Write a short poem about the sea."
-SOLUTION = "\0solution"  # a key no baseline name can take
+SOLUTION = "\0solution"  # keys no baseline name can take
+VARIANT = "\0variant "
 
 
 def baselines(exercise: Exercise) -> dict[str, str]:
@@ -66,6 +74,18 @@ class BaselineResult:
 
 
 @dataclass
+class VariantResult:
+    """One of the exercise's other good prompts, and how it did."""
+
+    prompt: str
+    passed: bool
+    weakest: float = 0.0
+    """Its weakest case (similarity, or share of checks), 0..1."""
+    failed_cases: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
 class SolveReport:
     exercise: str
     solution_passed: bool | None
@@ -75,6 +95,31 @@ class SolveReport:
     failed_cases: list[str] = field(default_factory=list)
     cases: int = 0
     solution_cases_passed: int = 0
+    variants: list[VariantResult] = field(default_factory=list)
+
+    @property
+    def good_prompts(self) -> int:
+        """The solution and the variants."""
+        return (self.solution_passed is not None) + len(self.variants)
+
+    @property
+    def good_passed(self) -> int:
+        return bool(self.solution_passed) + sum(v.passed for v in self.variants)
+
+    @property
+    def brittle(self) -> bool:
+        """Variants were written and fewer than two thirds of the good prompts pass."""
+        return bool(self.variants) and self.good_passed < ROBUST_SHARE * self.good_prompts
+
+    @property
+    def robustness(self) -> str:
+        if not self.variants:
+            return "robust: not measured (no variants)"
+        return (
+            f"robust: {self.good_passed} of {self.good_prompts} good prompts pass "
+            f"(the solution {'passes' if self.solution_passed else 'fails'}, "
+            f"{sum(v.passed for v in self.variants)} of {len(self.variants)} variants)"
+        )
 
     @property
     def best_baseline(self) -> float:
@@ -103,6 +148,8 @@ class SolveReport:
             flags.append("too easy")
         if self.margin is not None and self.margin < MIN_MARGIN:
             flags.append("thin margin")
+        if self.brittle:
+            flags.append("brittle")
         return flags
 
     @property
@@ -121,6 +168,18 @@ class SolveReport:
             "failed_cases": self.failed_cases,
             "cases": self.cases,
             "solution_cases_passed": self.solution_cases_passed,
+            "good_prompts": self.good_prompts,
+            "good_passed": self.good_passed,
+            "variants": [
+                {
+                    "prompt": v.prompt,
+                    "passed": v.passed,
+                    "weakest": round(v.weakest, 3),
+                    "failed_cases": v.failed_cases,
+                    "error": v.error,
+                }
+                for v in self.variants
+            ],
             "baselines": [
                 {
                     "name": b.name,
@@ -137,10 +196,12 @@ class SolveReport:
 
 
 def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings: Settings) -> SolveReport:
-    """Grade the solution and every baseline; submitted together, so the batching service runs them at once."""
+    """Grade the solution, its variants and every baseline; submitted together, so the batching service runs them at once."""
     prompts = dict(baselines(exercise))
     if exercise.solution:
         prompts[SOLUTION] = exercise.solution
+    for number, text in enumerate(exercise.variants, start=1):
+        prompts[f"{VARIANT}{number}"] = text
 
     def run(name: str) -> Verdict | PromptError:
         try:
@@ -158,11 +219,15 @@ def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings
         report.solution_passed = solution.passed
         report.solution_weakest = min(_case_measure(solution))
         report.solution_cases_passed = sum(c.passed for c in solution.cases)
-        report.failed_cases = [
-            f"case {c.index}: {' '.join(c.feedback)} (answer: {c.output.strip()[:80]!r})"
-            for c in solution.cases
-            if not c.passed
-        ]
+        report.failed_cases = _failed(solution)
+    for name in [n for n in outcomes if n.startswith(VARIANT)]:
+        outcome = outcomes.pop(name)
+        if isinstance(outcome, PromptError):
+            report.variants.append(VariantResult(prompts[name], False, error=str(outcome)))
+        else:
+            report.variants.append(
+                VariantResult(prompts[name], outcome.passed, min(_case_measure(outcome)), _failed(outcome))
+            )
     for name, outcome in outcomes.items():
         if isinstance(outcome, PromptError):
             report.baselines.append(BaselineResult(name, prompts[name], False, 0.0, error=str(outcome)))
@@ -178,6 +243,15 @@ def solve(exercise: Exercise, generator: Generator, embedder: Embedder, settings
                 )
             )
     return report
+
+
+def _failed(verdict: Verdict) -> list[str]:
+    """Each failed case: what the grader said and the start of the answer."""
+    return [
+        f"case {c.index}: {' '.join(c.feedback)} (answer: {c.output.strip()[:80]!r})"
+        for c in verdict.cases
+        if not c.passed
+    ]
 
 
 def solve_all(
@@ -205,12 +279,13 @@ def solve_all(
 
 def table(reports: list[SolveReport]) -> list[str]:
     """A table people can read."""
-    rows = [("exercise", "solution", "baselines passed", "margin", "flags")]
+    rows = [("exercise", "solution", "good prompts pass", "baselines passed", "margin", "flags")]
     for r in reports:
         solution = "none" if r.solution_passed is None else ("pass" if r.solution_passed else "FAIL")
+        good = f"{r.good_passed} of {r.good_prompts}" if r.variants else "-"
         passed = sum(b.passed for b in r.baselines)
         margin = "-" if r.margin is None else f"{r.margin:+.2f}"
-        rows.append((r.exercise, solution, f"{passed} of {len(r.baselines)}", margin, ", ".join(r.flags) or "ok"))
+        rows.append((r.exercise, solution, good, f"{passed} of {len(r.baselines)}", margin, ", ".join(r.flags) or "ok"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
@@ -237,11 +312,41 @@ def by_track(reports: list[SolveReport], tracks: dict[str, str]) -> list[str]:
             f"{title}: {len(group)} exercise{'s' if len(group) != 1 else ''}; "
             f"solutions pass {sum(bool(r.solution_passed) for r in solved)} of {len(solved)} "
             f"({sum(r.solution_cases_passed for r in solved)} of {sum(r.cases for r in solved)} cases); "
-            f"baselines pass {sum(b.passed for b in runs)} of {len(runs)} "
+            + _variants_passing(group)
+            + f"baselines pass {sum(b.passed for b in runs)} of {len(runs)} "
             f"({sum(b.cases_passed for b in runs)} of {sum(r.cases * len(r.baselines) for r in group)} cases); "
             + (f"median margin {median:+.2f}" if median is not None else "no margin")
         )
     return lines
+
+
+def _variants_passing(group: list[SolveReport]) -> str:
+    variants = [v for r in group for v in r.variants]
+    if not variants:
+        return ""
+    brittle = sum(r.brittle for r in group)
+    return f"variants pass {sum(v.passed for v in variants)} of {len(variants)}" + (
+        f" ({brittle} brittle); " if brittle else "; "
+    )
+
+
+def robustness(reports: list[SolveReport]) -> str:
+    """One line for the whole run: how many variants pass, and which exercises are brittle."""
+    variants = [v for r in reports for v in r.variants]
+    if not variants:
+        return "Robustness: not measured (no exercise lists variants)."
+    passed = sum(v.passed for v in variants)
+    measured = [r for r in reports if r.variants]
+    brittle = [r.exercise for r in measured if r.brittle]
+    return (
+        f"Robustness: {passed} of {len(variants)} variants pass ({passed / len(variants):.0%}) "
+        f"in {len(measured)} exercise{'s' if len(measured) != 1 else ''}; "
+        + (
+            f"brittle (under {ROBUST_SHARE:.0%} of good prompts pass): {', '.join(brittle)}."
+            if brittle
+            else "none brittle."
+        )
+    )
 
 
 def report_path(settings: Settings) -> Path:

@@ -18,13 +18,16 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-@click.option("--solve", is_flag=True, help="Also run each solution and naive baseline prompts on the model.")
+@click.option(
+    "--solve", is_flag=True, help="Also run each solution, its variants and naive baseline prompts on the model."
+)
 @click.option("--json", "as_json", is_flag=True, help="With --solve: print one JSON object.")
 @friendly_errors
 def check(directory: Path | None, solve: bool, as_json: bool) -> None:
     """Validate exercise files (every problem as file:line); with --solve, prove each is solvable and not too easy.
 
     Exit 1 if any file is broken, or (with --solve) any exercise is unsolvable or too easy.
+    An exercise where fewer than two thirds of its good prompts (solution and variants) pass is flagged brittle.
     """
     from ..exercises.catalog import load_catalog
 
@@ -42,7 +45,7 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
     if not solve:
         sys.exit(1 if bad or not ok else 0)
 
-    from ..authoring.solvability import MIN_MARGIN, by_track, save_reports, solve_all, table
+    from ..authoring.solvability import MIN_MARGIN, by_track, robustness, save_reports, solve_all, table
     from ..models.factory import build_embedder, build_generator
 
     generator = build_generator(settings)
@@ -89,11 +92,18 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
             for baseline in report.baselines:
                 if baseline.passed:
                     click.echo(f"{report.exercise}: the baseline '{baseline.name}' passes: {baseline.prompt[:60]!r}")
+            if report.brittle:
+                click.echo(f"{report.exercise}: brittle, {report.robustness}; the variants that fail:")
+                for variant in (v for v in report.variants if not v.passed):
+                    click.echo(f"  {variant.prompt[:70]!r}")
+                    for line in variant.failed_cases or [variant.error]:
+                        click.echo(f"    {line}")
         if len(catalog.tracks) > 1:
             click.echo("By track:")
             titles = {e.id: t.title for t in catalog.tracks for e in catalog.in_track(t.id)}
             for line in by_track(reports, titles):
                 click.echo(f"  {line}")
+        click.echo(robustness(reports))
         click.echo(
             f"{len(reports) - len(blocking)} of {len(reports)} exercises solvable and not too easy "
             f"(margin minimum {MIN_MARGIN:.2f})."

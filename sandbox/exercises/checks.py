@@ -83,25 +83,22 @@ def _looks_like_a_code(token: str) -> bool:
     return any(part.isalpha() and len(part) <= 3 for part in token.split("-"))
 
 
-def _has(text: str, needle: str, case_sensitive: bool) -> bool:
+def _has(text: str, needle: str, case_sensitive: bool, whole_words: bool = True) -> bool:
+    """Whether ``needle`` is in ``text``: as whole words in spaced scripts ("AI" is not in "email"), unless
+    ``whole_words`` is off; inside the text for Chinese ("负面" in "这条评论是负面的"), which has no spaces."""
     text, needle = normalised(text), normalised(needle)
-    if case_sensitive:
+    if not case_sensitive:
+        text, needle = text.casefold(), needle.casefold()
+    if not needle or not whole_words or CJK.search(needle):
         return needle in text
-    return needle.casefold() in text.casefold()
+    before = r"(?<!\w)" if re.match(r"\w", needle) else ""  # a boundary only where the needle starts or ends
+    after = r"(?!\w)" if re.search(r"\w$", needle) else ""  # with a letter or digit: "1." still finds "1. Go"
+    return re.search(before + re.escape(needle) + after, text) is not None
 
 
-def labels_found(text: str, labels: list[str], case_sensitive: bool) -> list[str]:
-    """The labels the answer names: as whole words in spaced scripts; inside the text for Chinese ones
-    ("负面" in "这条评论是负面的"), since Chinese has no spaces between words."""
-    flags = 0 if case_sensitive else re.IGNORECASE
-    text = normalised(text)
-    found = []
-    for label in labels:
-        plain = normalised(label)
-        pattern = re.escape(plain) if CJK.search(plain) else rf"(?<!\w){re.escape(plain)}(?!\w)"
-        if re.search(pattern, text, flags):
-            found.append(label)
-    return found
+def labels_found(text: str, labels: list[str], case_sensitive: bool, whole_words: bool = True) -> list[str]:
+    """The labels the answer names (see :func:`_has`)."""
+    return [label for label in labels if _has(text, label, case_sensitive, whole_words)]
 
 
 def _quote(items: list[str], joiner: str = "or") -> str:
@@ -148,7 +145,7 @@ def parse_json_object(text: str, only: bool = False) -> tuple[dict[str, object] 
 def run_checks(output: str, checks: Checks, variables: dict[str, str], expected: list[str]) -> list[CheckOutcome]:
     """Every check that is set, in a fixed order, with its verdict on ``output``."""
     results: list[CheckOutcome] = []
-    cs = checks.case_sensitive
+    cs, whole = checks.case_sensitive, checks.whole_words
     text = output.strip()
 
     def add(name: str, ok: bool, message: str) -> None:
@@ -156,7 +153,7 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
 
     if checks.labels:
         labels = [_fill(label, variables) for label in checks.labels]
-        found = labels_found(text, labels, cs)
+        found = labels_found(text, labels, cs, whole)
         wanted = labels_found(expected[0], labels, False) if expected else []
         if not found:
             add("labels", False, f"Your answer must be one of {_quote(labels)}, but it names none of them.")
@@ -171,14 +168,14 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
         else:
             add("labels", True, "")
     if checks.contains:
-        missing = [n for n in (_fill(c, variables) for c in checks.contains) if not _has(text, n, cs)]
+        missing = [n for n in (_fill(c, variables) for c in checks.contains) if not _has(text, n, cs, whole)]
         add("contains", not missing, f"Your answer must mention {_quote(missing, 'and')}." if missing else "")
     if checks.contains_any:
         options = [_fill(c, variables) for c in checks.contains_any]
-        ok = any(_has(text, n, cs) for n in options)
+        ok = any(_has(text, n, cs, whole) for n in options)
         add("contains_any", ok, f"Your answer must mention at least one of {_quote(options)}.")
     if checks.not_contains:
-        present = [n for n in (_fill(c, variables) for c in checks.not_contains) if _has(text, n, cs)]
+        present = [n for n in (_fill(c, variables) for c in checks.not_contains) if _has(text, n, cs, whole)]
         add("not_contains", not present, f"Your answer must not mention {_quote(present, 'and')}." if present else "")
     if checks.exact is not None:
         want = _fill(checks.exact, variables).strip()

@@ -50,6 +50,9 @@ class Checks(BaseModel):
     """None of these may appear."""
     case_sensitive: bool = False
     """Whether contains / contains_any / not_contains / exact compare letter case."""
+    whole_words: bool = True
+    """Whether contains / contains_any / not_contains / labels match whole words only ('AI' not in 'email');
+    false also matches inside words ('apolog' in 'apologise'). Chinese is always matched inside the text."""
     exact: str | None = None
     """The whole answer, after trimming spaces, must be exactly this."""
     regex: str | None = None
@@ -89,7 +92,7 @@ class Checks(BaseModel):
         return not any(
             value is not None
             for key, value in self.model_dump().items()
-            if key not in ("case_sensitive", "explain", "json_only")
+            if key not in ("case_sensitive", "whole_words", "explain", "json_only")
         )
 
 
@@ -160,6 +163,9 @@ class Exercise(BaseModel):
     hints_after: Annotated[int, Field(ge=1, le=20)] = 1
     """Failed attempts that unlock each next hint."""
     solution: str | None = None
+    variants: list[str] = Field(default_factory=list)
+    """Other good prompts, written as learners write (other order, the input first or last, plain words):
+    `check --solve` runs them beside the solution to show that more than one phrasing passes. Never shown."""
     counterexamples: list[Text] = Field(default_factory=list)
     """Prompts the author expects to fail (the naive approach the exercise teaches against)."""
     edit: Literal["prompt", "system", "prefill"] = "prompt"

@@ -68,13 +68,15 @@ def semantic_problems(exercise: Exercise, node: yaml.Node | None, display: str) 
         )
     if exercise.edit == "system" and exercise.system:
         add(("system",), "with 'edit: system' the learner writes the system prompt; remove the fixed 'system'")
-    for field_name in ("solution", "user", "system"):
-        template = getattr(exercise, field_name)
+    templates: list[tuple[tuple[str | int, ...], str | None]] = [(("solution",), exercise.solution)]
+    templates += [(("variants", number), text) for number, text in enumerate(exercise.variants)]
+    templates += [(("user",), exercise.user), (("system",), exercise.system)]
+    for place, template in templates:
         if template:
             unknown = placeholders_in(template) - names
             if unknown:
                 add(
-                    (field_name,),
+                    place,
                     f"uses {_braced(unknown)}, which the cases do not define (they define {_braced(names) or 'nothing'})",
                 )
     for index in range(len(exercise.cases)):

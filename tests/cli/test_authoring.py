@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from .running import ROOT, run
 
@@ -30,7 +31,8 @@ def test_check_prints_file_line_and_exits_1(write_exercise) -> None:
 
 @pytest.mark.slow
 def test_check_solve_flags_unsolvable_and_too_easy_exercises(write_exercise) -> None:
-    write_exercise("t/sentiment-label.yaml", (ROOT / "exercises/getting-started/sentiment-label.yaml").read_text())
+    shipped = yaml.safe_load((ROOT / "exercises/getting-started/sentiment-label.yaml").read_text())
+    write_exercise("t/sentiment-label.yaml", yaml.safe_dump({**shipped, "variants": []}))  # robustness: the next test
     write_exercise(
         "t/anything-goes.yaml",
         "title: Anything goes\ntask: Say something.\ncases:\n  - input: hi\n  - input: yo\n    hidden: true\n"
@@ -66,6 +68,36 @@ def test_check_solve_flags_unsolvable_and_too_easy_exercises(write_exercise) -> 
     assert lines[-2] == "1 of 3 exercises solvable and not too easy (margin minimum 0.10)."
     assert lines[-1].startswith("Needs re-tuning for smollm2-135m-instruct: anything-goes, wrong-solution. ")
     assert "`prompt-sandbox calibrate ID --write` on this model" in lines[-1]
+
+
+@pytest.mark.slow
+def test_check_solve_runs_the_variants_and_shows_why_a_brittle_exercise_fails_them(write_exercise) -> None:
+    shipped = yaml.safe_load((ROOT / "exercises/getting-started/sentiment-label.yaml").read_text())
+    shipped["variants"] = [
+        shipped["variants"][0],  # one a learner wrote that passes
+        "Write a short poem about the sea.",  # two that deserve to fail, to make it brittle
+        "{input}\n\nTell me a joke about it.",
+    ]
+    write_exercise("t/sentiment-label.yaml", yaml.safe_dump(shipped))
+    result = run("check", "--solve", str(write_exercise.root), "--json")
+    [report] = json.loads(result.stdout)["exercises"]
+    assert [v["passed"] for v in report["variants"]] == [True, False, False], report["variants"]
+    assert report["good_prompts"] == 4 and report["good_passed"] == 2 and report["flags"] == ["brittle"]
+    assert result.returncode == 0, "brittle is a warning: the exercise is still solvable and not too easy"
+
+    lines = run("check", "--solve", str(write_exercise.root)).stdout.splitlines()
+    row = next(line for line in lines if line.startswith("sentiment-label "))
+    assert row.split()[1:5] == ["pass", "2", "of", "4"] and row.endswith("brittle")
+    at = lines.index(
+        "sentiment-label: brittle, robust: 2 of 4 good prompts pass (the solution passes, 1 of 3 variants); "
+        "the variants that fail:"
+    )
+    assert lines[at + 1] == "  'Write a short poem about the sea.'"
+    assert lines[at + 2].startswith("    case 0: ") and "(answer: '" in lines[at + 2]
+    assert (
+        "Robustness: 1 of 3 variants pass (33%) in 1 exercise; brittle (under 67% of good prompts pass): "
+        "sentiment-label." in lines
+    )
 
 
 def test_check_warns_when_an_exercise_was_calibrated_on_other_models(write_exercise) -> None:

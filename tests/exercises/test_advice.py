@@ -37,7 +37,7 @@ LABELS = {"labels": ["positive", "negative"]}
         ),
         ({"exact": "A07"}, "The bay is A07.", [], True, "Ask for only the answer itself"),
         (
-            {"not_contains": ["diagnos"]},
+            {"not_contains": ["diagnosis"]},
             "The diagnosis is flu.",
             [],
             True,
