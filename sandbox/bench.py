@@ -36,11 +36,11 @@ from .errors import ModelError, PromptError
 from .exercises.schema import Exercise
 from .grading import Verdict, case_requests, grade, prepare_prompts
 from .models.base import GenerationRequest
-from .models.engine import TransformersGenerator
 from .models.factory import build_embedder, build_engine, build_generator
-from .models.manifests import ServerManifest, get_manifest, local_manifest
+from .models.manifests import ModelManifest, ServerManifest, get_manifest, local_manifest
 from .models.service import GenerationService
-from .models.weights import source_folder
+from .models.setups import chosen, cpu_code_path
+from .yardsticks import llama_cpp_answers, naive_answers
 
 COLD_START_SCRIPT = """
 import json, sys, time
@@ -211,33 +211,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def naive_answers(engine: TransformersGenerator, requests: list[GenerationRequest]) -> tuple[list[str], float, int]:
-    """The plain path: one request at a time, one generate call each. Answers, seconds, tokens."""
-    started = time.perf_counter()
-    answers = [engine.generate(r) for r in requests]
-    seconds = time.perf_counter() - started
-    return answers, seconds, sum(engine.count_tokens(a) for a in answers)
-
-
-def llama_cpp_answers(settings: Settings, requests: list[GenerationRequest]) -> tuple[float, int]:
-    """llama.cpp on the same GGUF, one request at a time (greedy). Seconds and generated tokens."""
-    from llama_cpp import Llama  # the optional `bench` extra
-
-    manifest = local_manifest(settings, settings.generator, "generator")
-    path = source_folder(manifest, settings.models_dir) / manifest.source.file
-    llm = Llama(str(path), n_ctx=manifest.context_length, n_threads=os.cpu_count(), verbose=False, seed=0)
-    llm.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0)  # warm-up
-    started = time.perf_counter()
-    tokens = 0
-    for r in requests:
-        messages = ([{"role": "system", "content": r.system}] if r.system else []) + [
-            {"role": "user", "content": r.prompt}
-        ]
-        out = llm.create_chat_completion(messages, max_tokens=r.max_new_tokens, temperature=0.0, top_k=1)  # type: ignore[arg-type]
-        tokens += int(out["usage"]["completion_tokens"])  # type: ignore[index,call-overload]
-    return time.perf_counter() - started, tokens
-
-
 def through_server(
     server: str,
     exercise: Exercise,
@@ -298,9 +271,15 @@ def run_bench(
 ) -> list[Figure]:
     force_offline()
     echo(
-        f"prompt-sandbox bench: generator {settings.generator} ({settings.dtype}), embedder {settings.embedder}, "
-        f"{os.cpu_count()} CPU cores, batches of up to {settings.batch_size}, window {settings.batch_window_ms} ms"
+        f"prompt-sandbox bench: generator {settings.generator}, embedder {settings.embedder}, "
+        f"{os.cpu_count()} CPU cores ({cpu_code_path()}), batches of up to {settings.batch_size}, "
+        f"window {settings.batch_window_ms} ms"
     )
+    if isinstance(get_manifest(settings, settings.generator, "generator"), ModelManifest):
+        choice = chosen(local_manifest(settings, settings.generator, "generator"), settings, echo)
+        for line in choice.lines():  # before the cold starts, so none of them measures
+            echo(line)
+        settings = settings.with_overrides(dtype=choice.dtype)
     figures = list(cold_start(exercise, runs))
     for figure in figures:
         echo(figure.line())

@@ -103,10 +103,12 @@ class Settings:
     """Most answers the model writes at once (one padded batch)."""
     batch_window_ms: int = 50
     """How long the first waiting request waits for others to join its batch."""
-    dtype: str = "bfloat16"
-    """Number type of the language model: bfloat16 (fast; the shipped exercises are calibrated on it) or float32.
+    dtype: str = "auto"
+    """Number type of the language model: auto (the fastest fair one on this computer, measured once:
+    bfloat16 where the CPU has bfloat16 instructions, else float32; sandbox/models/setups.py), bfloat16 or float32.
 
-    Either way a learner's answer is the same in any batch (sandbox/models/decoding.py)."""
+    Either way a learner's answer is the same in any batch (sandbox/models/decoding.py); the shipped
+    exercises are proven on both (`prompt-sandbox check --solve --dtype`)."""
 
     database_url: str = ""
     """A PostgreSQL database (postgresql://user:password@host:5432/name) shared by several app processes;

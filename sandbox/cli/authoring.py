@@ -22,8 +22,14 @@ if TYPE_CHECKING:
     "--solve", is_flag=True, help="Also run each solution, its variants and naive baseline prompts on the model."
 )
 @click.option("--json", "as_json", is_flag=True, help="With --solve: print one JSON object.")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "bfloat16"]),
+    default=None,
+    help="With --solve: run the model in this number type, not the one chosen for this computer.",
+)
 @friendly_errors
-def check(directory: Path | None, solve: bool, as_json: bool) -> None:
+def check(directory: Path | None, solve: bool, as_json: bool, dtype: str | None) -> None:
     """Validate exercise files (every problem as file:line); with --solve, prove each is solvable and not too easy.
 
     Exit 1 if any file is broken, or (with --solve) any exercise is unsolvable or too easy.
@@ -31,7 +37,7 @@ def check(directory: Path | None, solve: bool, as_json: bool) -> None:
     """
     from ..exercises.catalog import load_catalog
 
-    settings = settings_for(directory)
+    settings = settings_for(directory).with_overrides(dtype=dtype)
     catalog = load_catalog(settings.exercises_dir)
     ok = len(catalog.exercises)
     bad = len(catalog.broken)

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
 from ..config import Settings
 from .common import find_exercise, friendly_errors, settings_for
+
+ISAS = {
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "avx512-no-bf16": {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"},
+}
+"""The instruction sets torch and oneDNN are held to, so this computer computes as an older one does."""
+
+
+def act_as(isa: str) -> None:
+    """Run this command again with torch and oneDNN held to ``isa`` (they read it when they start)."""
+    wanted = ISAS[isa]
+    if all(os.environ.get(k) == v for k, v in wanted.items()):
+        return
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **wanted})
 
 
 @click.command()
@@ -36,6 +51,13 @@ from .common import find_exercise, friendly_errors, settings_for
     default=None,
     help="Time the naive path on this many of the class's requests (default all; it is slow on big models).",
 )
+@click.option(
+    "--isa",
+    type=click.Choice(["native", *ISAS]),
+    default="native",
+    show_default=True,
+    help="Act as another CPU: avx2 (most classroom PCs), avx512-no-bf16 (AVX-512 without bfloat16, an Intel Xeon).",
+)
 @click.option("--exercises", type=click.Path(path_type=Path), default=None, help="Exercises folder.")
 @friendly_errors
 def bench(
@@ -47,9 +69,12 @@ def bench(
     model: str | None,
     random_weights: bool,
     naive_requests: int | None,
+    isa: str,
     exercises: Path | None,
 ) -> None:
     """Measure cold start, one learner's verdict and a whole class (medians and ranges)."""
+    if isa != "native":
+        act_as(isa)
     from ..bench import run_bench
     from ..exercises.catalog import load_catalog
 

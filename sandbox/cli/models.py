@@ -1,4 +1,4 @@
-"""``prompt-sandbox models list|pull|verify``: the model manifests, their prepared weights and servers."""
+"""``prompt-sandbox models list|pull|setup|verify``: the model manifests, their prepared weights and servers."""
 
 from __future__ import annotations
 
@@ -73,6 +73,29 @@ def models_pull(names: tuple[str, ...], origin: Path | None, sha256: str | None)
         started = time.perf_counter()
         pull(manifest, settings, click.echo, origin=origin, sha256=sha256)
         click.echo(f"{name}: prepared in {time.perf_counter() - started:.0f} s")
+        from ..models.setups import GENERATOR_FORMATS, chosen
+
+        if manifest.format in GENERATOR_FORMATS:  # the first start then reads the choice instead of measuring
+            for line in chosen(manifest, settings, click.echo).lines():
+                click.echo(f"{name}: {line}")
+
+
+@models.command("setup")
+@click.argument("name", required=False)
+@click.option("--again", is_flag=True, help="Measure again, even if this computer was measured before.")
+@friendly_errors
+def models_setup(name: str | None, again: bool) -> None:
+    """Which number type the language model runs in here, the fastest fair one (measured once per computer)."""
+    from ..models.manifests import local_manifest
+    from ..models.setups import chosen, cpu_code_path, forget
+
+    settings = load_settings()
+    manifest = local_manifest(settings, name or settings.generator, "generator")
+    click.echo(f"{manifest.name} on this computer ({cpu_code_path()}):")
+    if again:
+        forget(manifest, settings)
+    for line in chosen(manifest, settings, click.echo).lines():
+        click.echo(line)
 
 
 @models.command("verify")

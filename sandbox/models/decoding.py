@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import platform
 from pathlib import Path
 from typing import Any
@@ -245,8 +246,9 @@ def fewest_rows(model: Any, capacity: int) -> int:
     return max(seen.values())
 
 
-def _machine() -> str:
-    """What the kernels' choices depend on: torch, its CPU code path, the threads, the processor."""
+def machine() -> str:
+    """What the kernels' choices depend on: torch, its CPU code path, the threads, the processor (and a cap
+    on oneDNN's instruction sets, ``ONEDNN_MAX_CPU_ISA``, as ``bench --isa`` sets to act as an older CPU)."""
     name = platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
@@ -255,14 +257,17 @@ def _machine() -> str:
                 name = line.split(":", 1)[1].strip()
                 break
     capability = torch.backends.cpu.get_cpu_capability()
-    return f"torch {torch.__version__}, {capability}, {torch.get_num_threads()} threads, {name}"
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
+    return f"torch {torch.__version__}, {capability}, {torch.get_num_threads()} threads, {name}" + (
+        f", oneDNN up to {cap}" if cap else ""
+    )
 
 
 def remembered_fewest_rows(model: Any, capacity: int, folder: Path) -> int:
     """:func:`fewest_rows`, measured once per machine and kept in ``folder`` (``floors.json``) for later starts."""
     path = folder / "floors.json"
     layers = "packed" if isinstance(model.lm_head, PackedLinear) else "plain"
-    key = f"{_machine()}, {model.dtype}, {layers} layers, batches of {capacity}"
+    key = f"{machine()}, {model.dtype}, {layers} layers, batches of {capacity}"
     try:
         known = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

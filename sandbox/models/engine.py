@@ -28,8 +28,17 @@ PREFIX_CACHE_SIZE = 16
 class TransformersGenerator(Generator):
     """A causal LM with a chat template, run by transformers + torch on the CPU, one answer at a time."""
 
-    def __init__(self, manifest: ModelManifest, settings: Settings, progress: Any = None, packed: bool = True) -> None:
+    def __init__(
+        self,
+        manifest: ModelManifest,
+        settings: Settings,
+        progress: Any = None,
+        packed: bool = True,
+        choose: Callable[[], str] | None = None,
+    ) -> None:
         self.manifest = manifest
+        self._choose = choose
+        """Picks the number type at load when settings leave it to this computer (sandbox/models/setups.py)."""
         self.packed = packed
         """Lay the linear layers out for oneDNN at load (decoding.pack); False keeps plain transformers."""
         self.settings = settings
@@ -52,6 +61,8 @@ class TransformersGenerator(Generator):
         with self._load_lock:
             if self._model is not None:
                 return
+            if self._choose is not None:  # dtype auto: the factory's choice, measured once per computer
+                self.settings = self.settings.with_overrides(dtype=self._choose())
             folder = ready_to_load(self.manifest, self.settings, self._progress)
             try:
                 import torch

@@ -17,8 +17,9 @@ from .embedders import SentenceTransformerEmbedder
 from .engine import TransformersGenerator
 from .manifests import ServerManifest, get_manifest, local_manifest
 from .service import GenerationService
+from .setups import AUTO, CANDIDATES, chosen
 
-DTYPES = ("float32", "bfloat16")
+DTYPES = CANDIDATES
 """The number types the engine runs in (``PROMPT_SANDBOX_DTYPE``)."""
 
 
@@ -30,12 +31,18 @@ def build_engine(settings: Settings, progress: Any = None, packed: bool = True) 
     manifest = local_manifest(settings, settings.generator, "generator")
     if manifest.format == "sentence-transformers":
         raise ModelError(f"{manifest.manifest_path}: a generator must be format gguf or transformers.")
-    if settings.dtype not in DTYPES:
+    if settings.dtype not in (AUTO, *DTYPES):
         raise ModelError(
             f"PROMPT_SANDBOX_DTYPE={settings.dtype!r} is not a number type the app can run; "
-            f"use one of {', '.join(DTYPES)}."
+            f"use one of {', '.join(DTYPES)}, or leave it unset ({AUTO}: the fastest fair one on this computer)."
         )
-    return TransformersGenerator(manifest, settings, progress, packed)
+    choose = None
+    if settings.dtype == AUTO:
+
+        def choose() -> str:
+            return chosen(manifest, settings, progress).dtype
+
+    return TransformersGenerator(manifest, settings, progress, packed, choose)
 
 
 def build_generator(settings: Settings, progress: Any = None) -> Generator:

@@ -6,6 +6,7 @@ counterexamples) passes, and its margin is at least the documented minimum."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sandbox.authoring.solvability import MIN_MARGIN, SolveReport, solve_all
 from sandbox.config import load_settings
 from sandbox.exercises.catalog import load_catalog
 from sandbox.grading import exercise_language
+from sandbox.models.factory import DTYPES, build_embedder, build_generator
 from sandbox.models.status import language_gap, speaks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,16 +79,22 @@ def test_shipped_exercise_is_complete(exercise_id: str) -> None:
     assert exercise.counterexamples, "and the naive prompt that the technique fixes"
 
 
-@pytest.fixture(scope="module")
-def reports(real_generator, real_embedder, tmp_path_factory) -> dict[str, SolveReport]:
-    """The whole curriculum solved once, several exercises at a time (as `check --solve` does)."""
+@pytest.fixture(scope="module", params=DTYPES)
+def reports(request, tmp_path_factory) -> Iterator[dict[str, SolveReport]]:
+    """The whole curriculum solved once per number type the app may choose (sandbox/models/setups.py),
+    several exercises at a time (as `check --solve --dtype` does): a computer that runs either grades fairly."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PROMPT_SANDBOX_DATA", str(tmp_path_factory.mktemp("data")))
         for name in ("EXERCISES", "THRESHOLD", "MAX_NEW_TOKENS", "MAX_PROMPT_CHARS"):
             env.delenv(f"PROMPT_SANDBOX_{name}", raising=False)
-        settings = load_settings()
-    exercises = [CATALOG.exercises[i] for i in SPOKEN]
-    return {r.exercise: r for r in solve_all(exercises, real_generator, real_embedder, settings)}
+        settings = load_settings().with_overrides(dtype=request.param)
+    generator = build_generator(settings)
+    embedder = build_embedder(settings, beside=generator)
+    try:
+        exercises = [CATALOG.exercises[i] for i in SPOKEN]
+        yield {r.exercise: r for r in solve_all(exercises, generator, embedder, settings)}
+    finally:
+        generator.close()  # type: ignore[attr-defined]
 
 
 def test_only_the_chinese_track_is_out_of_the_default_models_reach() -> None:

@@ -1,0 +1,175 @@
+"""The fastest fair way to run the language model on this computer, measured once and remembered.
+
+A setup is a number type the engine computes in. Which is fastest depends on
+the processor: bfloat16 halves the memory the weights take and is fastest
+where the CPU has bfloat16 instructions (AVX-512 BF16, AMX), but without them
+it is emulated and several times slower than float32. So on first start (and
+on ``models pull``) each candidate runs the same short class of requests in
+one batch, and each request again alone; the fastest candidate whose answers
+are the same both ways is chosen. The figures are kept in ``setups.json`` in
+the models cache, keyed by the machine (processor, CPU code path, threads,
+the oneDNN instruction-set cap) and the model, so a later start reads them.
+``PROMPT_SANDBOX_DTYPE`` (float32 or bfloat16) skips the choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from .base import GenerationRequest, Piece
+from .manifests import ModelManifest
+
+AUTO = "auto"
+GENERATOR_FORMATS = ("gguf", "transformers")
+"""Manifests the engine runs here (and so measures)."""
+CANDIDATES = ("float32", "bfloat16")
+"""The number types the engine can run in, in the order they are measured."""
+
+PROBE_TOKENS = 24
+PROBE = (
+    "Find the order number in this message and reply with the number only: 'Hi, order 48213 has not arrived.'",
+    "Is this review positive or negative? One word. Review: 'The shoes fell apart after two days.'",
+    "Rewrite politely in one sentence: 'Send me the report now.'",
+    "List three safety rules for a warehouse, numbered.",
+    "Write the JSON object with keys name and city for: Tom Becker lives in Hamburg.",
+    "Summarise in ten words: the delivery van broke down, so parcels arrive on Wednesday.",
+    "Which language is this written in? 'Hola, ¿dónde está mi pedido?'",
+    "How many minutes is 2 hours and 15 minutes? Answer with a number.",
+    "Write a short, friendly reminder for a dentist appointment on Monday at 9am.",
+    "Explain in one sentence what 'out for delivery' means.",
+    "Give the fault code in this log line: 'Line 3 stopped, code E-404, motor overheated.'",
+    "Say sorry to a customer whose parcel is late, in one sentence.",
+)
+"""A short class of requests like the curriculum's: several answers in one batch, then each alone."""
+
+
+@dataclass(frozen=True)
+class SetupFigure:
+    dtype: str
+    tokens_per_second: float
+    """All the probe's answers written together in one batch."""
+    differ: int
+    """Answers that came out differently alone than inside the batch (0 is fair)."""
+    answers: int
+
+    @property
+    def fair(self) -> bool:
+        return self.differ == 0
+
+    def line(self) -> str:
+        fairness = "fair" if self.fair else f"NOT fair: {self.differ} of {self.answers} answers differ alone"
+        return f"{self.dtype}: {self.tokens_per_second:.1f} tok/s in one batch of {self.answers}, {fairness}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    dtype: str
+    figures: tuple[SetupFigure, ...]
+    why: str
+
+    def lines(self) -> list[str]:
+        return [f"setup: {self.dtype} ({self.why})", *(f"  {figure.line()}" for figure in self.figures)]
+
+
+def cpu_code_path() -> str:
+    """The instruction sets torch and oneDNN use here, as ``bench --isa`` may have capped them."""
+    import torch
+
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return f"torch {torch.backends.cpu.get_cpu_capability()}" + (f", oneDNN up to {cap}" if cap else "")
+
+
+def machine_key(manifest: ModelManifest, settings: Settings) -> str:
+    from .decoding import machine
+
+    return f"{machine()}; {manifest.name} {manifest.fingerprint}; batches of {settings.batch_size}"
+
+
+def chosen(manifest: ModelManifest, settings: Settings, progress: Any = None) -> Choice:
+    """The setup to run ``manifest`` in: ``settings.dtype`` if it names one, else the fastest fair one here."""
+    if settings.dtype != AUTO:
+        return Choice(settings.dtype, (), "set by PROMPT_SANDBOX_DTYPE")
+    path, known = _remembered(settings)
+    key = machine_key(manifest, settings)
+    entry = known.get(key)
+    if isinstance(entry, list):
+        with contextlib.suppress(TypeError, ValueError):
+            return decide(tuple(SetupFigure(**figure) for figure in entry), "measured on this computer earlier")
+    say = progress or (lambda message: None)
+    say("Measuring which way of running the model is fastest on this computer (once; about a minute)...")
+    figures = tuple(measure(manifest, settings, dtype) for dtype in CANDIDATES)
+    known[key] = [asdict(figure) for figure in figures]
+    _remember(path, known)
+    return decide(figures, "measured on this computer now")
+
+
+def forget(manifest: ModelManifest, settings: Settings) -> None:
+    """Drop this computer's figures for ``manifest``, so the next start measures again."""
+    path, known = _remembered(settings)
+    if known.pop(machine_key(manifest, settings), None) is not None:
+        _remember(path, known)
+
+
+def _remembered(settings: Settings) -> tuple[Path, dict[str, Any]]:
+    path = settings.model_cache_dir / "setups.json"
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    return path, known if isinstance(known, dict) else {}
+
+
+def _remember(path: Path, known: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):  # a read-only models folder: measure again next time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(known, indent=1), encoding="utf-8")
+
+
+def decide(figures: tuple[SetupFigure, ...], when: str) -> Choice:
+    """The fastest fair figure; float32 when none is fair (its answers are the plain reference)."""
+    fair = [figure for figure in figures if figure.fair]
+    if not fair:
+        return Choice("float32", figures, f"no setup was fair; {when}")
+    best = max(fair, key=lambda figure: figure.tokens_per_second)
+    return Choice(best.dtype, figures, f"the fastest fair one, {when}")
+
+
+def measure(manifest: ModelManifest, settings: Settings, dtype: str) -> SetupFigure:
+    """Run the probe in ``dtype``: all requests in one batch (timed), then each alone, and compare."""
+    from .engine import TransformersGenerator
+    from .service import GenerationService
+
+    engine = TransformersGenerator(manifest, settings.with_overrides(dtype=dtype))
+    service = GenerationService(engine, settings.batch_size, 0.2)
+    try:
+        service.load()
+        requests = [GenerationRequest(prompt=text, max_new_tokens=PROBE_TOKENS) for text in PROBE]
+        service.generate(requests[0])  # the first run pays for allocations; not timed
+        together: list[str] = [""] * len(requests)
+
+        def one(index: int) -> None:  # each its own submission, as learners' runs are
+            for event in service.stream_many([requests[index]]):
+                if isinstance(event, Piece):
+                    together[index] += event.text
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+        tokens = sum(engine.count_tokens(text) for text in together)
+        alone = [service.generate(request) for request in requests]
+    finally:
+        service.close()
+    differ = sum(a != b for a, b in zip(together, alone, strict=True))
+    return SetupFigure(dtype, round(tokens / seconds, 1), differ, len(requests))

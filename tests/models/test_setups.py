@@ -1,0 +1,95 @@
+"""The fastest fair setup per computer: measured on the real default model, natively and held to AVX2
+(as most classroom PCs are), remembered, and overridden by PROMPT_SANDBOX_DTYPE."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sandbox.config import load_settings
+from sandbox.models import setups
+from sandbox.models.factory import build_engine
+from sandbox.models.manifests import local_manifest
+from sandbox.models.setups import SetupFigure, decide
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURE = re.compile(r"^  (float32|bfloat16): ([\d.]+) tok/s in one batch of (\d+), (fair|NOT fair.*)$")
+
+
+def test_the_fastest_fair_setup_is_chosen_and_an_unfair_one_never() -> None:
+    slow, fast = SetupFigure("float32", 90.0, 0, 12), SetupFigure("bfloat16", 150.0, 0, 12)
+    assert decide((slow, fast), "now").dtype == "bfloat16"
+    unfair = SetupFigure("bfloat16", 300.0, 2, 12)
+    choice = decide((slow, unfair), "now")
+    assert choice.dtype == "float32" and "NOT fair: 2 of 12 answers differ alone" in "\n".join(choice.lines())
+    assert decide((SetupFigure("float32", 9.0, 1, 12), unfair), "now").dtype == "float32"  # the plain reference
+
+
+def test_a_number_type_set_by_the_instructor_is_used_without_measuring(monkeypatch) -> None:
+    def never(*args: object) -> SetupFigure:
+        raise AssertionError("measured although PROMPT_SANDBOX_DTYPE was set")
+
+    monkeypatch.setattr(setups, "measure", never)
+    settings = load_settings().with_overrides(dtype="float32")
+    choice = setups.chosen(local_manifest(settings, settings.generator, "generator"), settings)
+    assert choice.dtype == "float32" and choice.why == "set by PROMPT_SANDBOX_DTYPE"
+
+
+def test_figures_measured_earlier_on_this_computer_are_read_not_measured_again(monkeypatch, tmp_path) -> None:
+    settings = load_settings().with_overrides(models_dir=tmp_path, dtype="auto")
+    manifest = local_manifest(load_settings(), load_settings().generator, "generator")
+    (tmp_path / "cache").mkdir()
+    key = setups.machine_key(manifest, settings)
+    figures = [SetupFigure("float32", 120.0, 0, 12).__dict__, SetupFigure("bfloat16", 80.0, 0, 12).__dict__]
+    (tmp_path / "cache" / "setups.json").write_text(json.dumps({key: figures}))
+    monkeypatch.setattr(setups, "measure", lambda *args: pytest.fail("measured again"))
+    choice = setups.chosen(manifest, settings)
+    assert (choice.dtype, choice.why) == ("float32", "the fastest fair one, measured on this computer earlier")
+    setups.forget(manifest, settings)
+    assert json.loads((tmp_path / "cache" / "setups.json").read_text()) == {}
+
+
+def setup_lines(env: dict[str, str]) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", "models", "setup", "--again"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "isa",
+    [{}, {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}],
+    ids=["this CPU", "held to AVX2"],
+)
+def test_both_setups_are_fair_here_and_the_faster_is_chosen(isa) -> None:
+    lines = setup_lines(isa)
+    if isa:
+        assert "(torch AVX2, oneDNN up to AVX2)" in lines[0]
+    figures = {m[1]: (float(m[2]), m[4]) for m in map(FIGURE.match, lines) if m}
+    assert set(figures) == {"float32", "bfloat16"}, lines
+    assert all(fairness == "fair" for _, fairness in figures.values()), lines  # 0 answers differ alone
+    faster = max(figures, key=lambda dtype: figures[dtype][0])
+    assert f"setup: {faster} (the fastest fair one, measured on this computer now)" in lines
+
+
+@pytest.mark.slow
+def test_the_engine_left_to_choose_loads_in_the_remembered_setup() -> None:
+    settings = load_settings().with_overrides(dtype="auto")
+    manifest = local_manifest(settings, settings.generator, "generator")
+    remembered = setups.chosen(manifest, settings).dtype  # measures once if this computer was not measured yet
+    engine = build_engine(settings)
+    engine.load()
+    assert engine.settings.dtype == remembered and str(engine._model.dtype) == f"torch.{remembered}"
