@@ -23,7 +23,7 @@ def act_as(isa: str) -> None:
     wanted = ISAS[isa]
     if all(os.environ.get(k) == v for k, v in wanted.items()):
         return
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **wanted})
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, **wanted})  # as it was started
 
 
 @click.command()

@@ -161,8 +161,9 @@ def _prepared(
         "prepared_seconds": round(time.perf_counter() - started, 1),
     }
     _write_marker(target, marker)
-    if manifest.role == "generator":
-        typed_weights(manifest, weights.parent, settings)
+    if manifest.role == "generator":  # dtype auto may choose bfloat16 (sandbox/models/setups.py): have it ready
+        chosen = settings.dtype if settings.dtype in SAFETENSORS_DTYPES else "bfloat16"
+        typed_weights(manifest, weights.parent, settings.with_overrides(dtype=chosen))
 
 
 def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> str | None:
@@ -177,7 +178,12 @@ def typed_weights(manifest: ModelManifest, folder: Path, settings: Settings) -> 
     dtype = settings.dtype
     target = settings.model_cache_dir / manifest.name
     weights = folder / "model.safetensors"
-    if dtype == "float32" or not weights.is_file() or folder.resolve() != target.resolve():
+    if (
+        dtype not in SAFETENSORS_DTYPES
+        or dtype == "float32"
+        or not weights.is_file()
+        or folder.resolve() != target.resolve()
+    ):
         return None
     if stored_dtypes(weights) == {SAFETENSORS_DTYPES.get(dtype)}:
         return None  # already in that number type (hub models come in bfloat16): no second copy
