@@ -53,6 +53,7 @@ def models_list() -> None:
 def models_pull(names: tuple[str, ...], origin: Path | None, sha256: str | None) -> None:
     """Verify and prepare the models in use (or the NAMES given); a hub model is downloaded here, and only here."""
     from ..models.manifests import ServerManifest, load_manifests
+    from ..models.setups import GENERATOR_FORMATS, chosen
     from ..models.weights import prepared_folder, pull
 
     settings = load_settings()
@@ -73,8 +74,6 @@ def models_pull(names: tuple[str, ...], origin: Path | None, sha256: str | None)
         started = time.perf_counter()
         pull(manifest, settings, click.echo, origin=origin, sha256=sha256)
         click.echo(f"{name}: prepared in {time.perf_counter() - started:.0f} s")
-        from ..models.setups import GENERATOR_FORMATS, chosen
-
         if manifest.format in GENERATOR_FORMATS:  # the first start then reads the choice instead of measuring
             for line in chosen(manifest, settings, click.echo).lines():
                 click.echo(f"{name}: {line}")

@@ -130,7 +130,9 @@ def _remembered(settings: Settings) -> tuple[Path, dict[str, Any]]:
 def _remember(path: Path, known: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):  # a read-only models folder: measure again next time
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(known, indent=1), encoding="utf-8")
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # two app processes starting at once
+        partial.write_text(json.dumps(known, indent=1), encoding="utf-8")
+        os.replace(partial, path)
 
 
 def decide(figures: tuple[SetupFigure, ...], when: str) -> Choice:
