@@ -168,6 +168,7 @@ with health_tab:
                     "exercise": r["exercise"],
                     "solution": {True: "passes", False: "FAILS", None: "none"}[r["solution_passed"]],
                     "margin": r["margin"],
+                    "good prompts pass": f"{r['good_passed']} of {r['good_prompts']}" if r.get("variants") else "-",
                     "flags": ", ".join(r["flags"]) or "ok",
                 }
                 for r in saved["exercises"]

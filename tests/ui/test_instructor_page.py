@@ -178,3 +178,19 @@ def test_a_csv_class_list_is_read_with_its_problems_named_by_line(tmp_path) -> N
     assert len(problems) == 1 and problems[0].startswith("line 5: \u0410na: The word")
     headless, _ = roster.add_from_csv("Chen Wei,c-2\n")
     assert [(one.name, one.class_code) for one in headless] == [("Chen Wei", "C-2")]
+
+
+def test_exercise_health_shows_how_many_good_prompts_pass(fakes, monkeypatch) -> None:
+    from sandbox.authoring.solvability import SolveReport, VariantResult, save_reports
+
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    shaky = SolveReport("order-number", True, 0.9, cases=3, solution_cases_passed=3)
+    shaky.variants = [VariantResult("v1", True, 0.8), VariantResult("v2", False), VariantResult("v3", False)]
+    save_reports(load_settings(), "smollm2-135m-instruct", "all-minilm-l6-v2", [shaky])
+    at = app()
+    at.switch_page("pages/instructor.py").run()
+    at.text_input(key="passcode_input").input("teach-42")
+    at.button[0].click().run()
+    health = next(d.value for d in at.dataframe if "good prompts pass" in d.value.columns)
+    row = health.iloc[0]
+    assert (row["exercise"], row["good prompts pass"], row["flags"]) == ("order-number", "2 of 4", "brittle")
