@@ -202,7 +202,8 @@ def test_check_solve_runs_against_the_server_and_records_its_name(model_server, 
     payload = json.loads(result.stdout)
     assert payload["generator"] == "class-server", result.stderr
     [report] = payload["exercises"]
-    assert report["solution_passed"] is True and report["flags"] == []
+    assert report["solution_passed"] is True and len(report["variants"]) == 4  # the variants ran there too
+    assert [flag for flag in report["flags"] if flag != "brittle"] == []  # robustness is reported, not required yet
 
 
 def test_bench_measures_the_server_beside_the_local_service(model_server, tmp_path, monkeypatch) -> None:
