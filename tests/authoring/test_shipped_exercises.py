@@ -91,7 +91,8 @@ def reports(request, tmp_path_factory) -> Iterator[dict[str, SolveReport]]:
     generator = build_generator(settings)
     embedder = build_embedder(settings, beside=generator)
     try:
-        exercises = [CATALOG.exercises[i] for i in SPOKEN]
+        # the variants are measured by `check --solve` and not yet required (issue 17): not run here, to keep CI short
+        exercises = [CATALOG.exercises[i].model_copy(update={"variants": []}) for i in SPOKEN]
         yield {r.exercise: r for r in solve_all(exercises, generator, embedder, settings)}
     finally:
         generator.close()  # type: ignore[attr-defined]
@@ -112,9 +113,7 @@ def test_check_solve_passes_on_the_default_models(exercise_id, reports) -> None:
     assert passing == [], f"these naive prompts pass: {passing}"
     assert len(report.baselines) >= 4, "bare input, unrelated request, task text and a counterexample"
     assert report.margin is not None and report.margin >= MIN_MARGIN, f"thin margin {report.margin}"
-    # "brittle" (under two thirds of the learner-written variants pass) is measured and reported, not yet
-    # required: on the default 135M model most variants fail today (issue 17 keeps the re-tuning open)
-    assert [flag for flag in report.flags if flag != "brittle"] == []
+    assert not report.flags
 
 
 @pytest.mark.parametrize("exercise_id", SPOKEN)  # the Chinese track's variants wait for a Chinese-speaking model
