@@ -36,10 +36,11 @@ from .errors import ModelError, PromptError
 from .exercises.schema import Exercise
 from .grading import Verdict, case_requests, grade, prepare_prompts
 from .models.base import GenerationRequest
+from .models.decoding import code_path
 from .models.factory import build_embedder, build_engine, build_generator
-from .models.manifests import ModelManifest, ServerManifest, get_manifest, local_manifest
+from .models.manifests import ModelManifest, ServerManifest, get_manifest
 from .models.service import GenerationService
-from .models.setups import chosen, cpu_code_path
+from .models.setups import chosen
 from .yardsticks import llama_cpp_answers, naive_answers
 
 COLD_START_SCRIPT = """
@@ -272,11 +273,12 @@ def run_bench(
     force_offline()
     echo(
         f"prompt-sandbox bench: generator {settings.generator}, embedder {settings.embedder}, "
-        f"{os.cpu_count()} CPU cores ({cpu_code_path()}), batches of up to {settings.batch_size}, "
+        f"{os.cpu_count()} CPU cores (torch {code_path()}), batches of up to {settings.batch_size}, "
         f"window {settings.batch_window_ms} ms"
     )
-    if isinstance(get_manifest(settings, settings.generator, "generator"), ModelManifest):
-        choice = chosen(local_manifest(settings, settings.generator, "generator"), settings, echo)
+    manifest = get_manifest(settings, settings.generator, "generator")
+    if isinstance(manifest, ModelManifest):
+        choice = chosen(manifest, settings, echo)
         for line in choice.lines():  # before the cold starts, so none of them measures
             echo(line)
         settings = settings.with_overrides(dtype=choice.dtype)

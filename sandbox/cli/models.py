@@ -85,12 +85,13 @@ def models_pull(names: tuple[str, ...], origin: Path | None, sha256: str | None)
 @friendly_errors
 def models_setup(name: str | None, again: bool) -> None:
     """Which number type the language model runs in here, the fastest fair one (measured once per computer)."""
+    from ..models.decoding import code_path
     from ..models.manifests import local_manifest
-    from ..models.setups import chosen, cpu_code_path, forget
+    from ..models.setups import chosen, forget
 
     settings = load_settings()
     manifest = local_manifest(settings, name or settings.generator, "generator")
-    click.echo(f"{manifest.name} on this computer ({cpu_code_path()}):")
+    click.echo(f"{manifest.name} on this computer (torch {code_path()}):")
     if again:
         forget(manifest, settings)
     for line in chosen(manifest, settings, click.echo).lines():

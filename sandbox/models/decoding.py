@@ -27,14 +27,14 @@ left-padded cache.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import platform
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from .memo import read_memo, write_memo
 
 ROW_DECODING_MODELS = frozenset({"llama", "mistral", "qwen2", "qwen3"})
 """Model types whose decoder layers this module can run: the default SmolLM2 is a Llama; Qwen2 adds biases to
@@ -256,11 +256,13 @@ def machine() -> str:
             if line.startswith("model name"):
                 name = line.split(":", 1)[1].strip()
                 break
-    capability = torch.backends.cpu.get_cpu_capability()
-    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
-    return f"torch {torch.__version__}, {capability}, {torch.get_num_threads()} threads, {name}" + (
-        f", oneDNN up to {cap}" if cap else ""
-    )
+    return f"torch {torch.__version__}, {code_path()}, {torch.get_num_threads()} threads, {name}"
+
+
+def code_path() -> str:
+    """torch's CPU code path here (AVX512, AVX2), and the cap on oneDNN's instruction sets if ``bench --isa`` set one."""
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return torch.backends.cpu.get_cpu_capability() + (f", oneDNN up to {cap}" if cap else "")
 
 
 def remembered_fewest_rows(model: Any, capacity: int, folder: Path) -> int:
@@ -268,18 +270,12 @@ def remembered_fewest_rows(model: Any, capacity: int, folder: Path) -> int:
     path = folder / "floors.json"
     layers = "packed" if isinstance(model.lm_head, PackedLinear) else "plain"
     key = f"{machine()}, {model.dtype}, {layers} layers, batches of {capacity}"
-    try:
-        known = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
-    if not isinstance(known, dict):
-        known = {}
+    known = read_memo(path)
     if isinstance(known.get(key), int):
         return int(known[key])
     floor = fewest_rows(model, capacity)
     known[key] = floor
-    with contextlib.suppress(OSError):  # a read-only models folder: measure again next time
-        path.write_text(json.dumps(known, indent=1), encoding="utf-8")
+    write_memo(path, known)
     return floor
 
 

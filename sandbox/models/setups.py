@@ -15,8 +15,6 @@ the oneDNN instruction-set cap) and the model, so a later start reads them.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -26,6 +24,7 @@ from typing import Any
 from ..config import Settings
 from .base import GenerationRequest, Piece
 from .manifests import ModelManifest
+from .memo import read_memo, write_memo
 
 AUTO = "auto"
 GENERATOR_FORMATS = ("gguf", "transformers")
@@ -79,14 +78,6 @@ class Choice:
         return [f"setup: {self.dtype} ({self.why})", *(f"  {figure.line()}" for figure in self.figures)]
 
 
-def cpu_code_path() -> str:
-    """The instruction sets torch and oneDNN use here, as ``bench --isa`` may have capped them."""
-    import torch
-
-    cap = os.environ.get("ONEDNN_MAX_CPU_ISA")
-    return f"torch {torch.backends.cpu.get_cpu_capability()}" + (f", oneDNN up to {cap}" if cap else "")
-
-
 def machine_key(manifest: ModelManifest, settings: Settings) -> str:
     from .decoding import machine
 
@@ -107,7 +98,7 @@ def chosen(manifest: ModelManifest, settings: Settings, progress: Any = None) ->
     say("Measuring which way of running the model is fastest on this computer (once; about a minute)...")
     figures = tuple(measure(manifest, settings, dtype) for dtype in CANDIDATES)
     known[key] = [asdict(figure) for figure in figures]
-    _remember(path, known)
+    write_memo(path, known)
     return decide(figures, "measured on this computer now")
 
 
@@ -115,24 +106,12 @@ def forget(manifest: ModelManifest, settings: Settings) -> None:
     """Drop this computer's figures for ``manifest``, so the next start measures again."""
     path, known = _remembered(settings)
     if known.pop(machine_key(manifest, settings), None) is not None:
-        _remember(path, known)
+        write_memo(path, known)
 
 
 def _remembered(settings: Settings) -> tuple[Path, dict[str, Any]]:
     path = settings.model_cache_dir / "setups.json"
-    try:
-        known = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
-    return path, known if isinstance(known, dict) else {}
-
-
-def _remember(path: Path, known: dict[str, Any]) -> None:
-    with contextlib.suppress(OSError):  # a read-only models folder: measure again next time
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # two app processes starting at once
-        partial.write_text(json.dumps(known, indent=1), encoding="utf-8")
-        os.replace(partial, path)
+    return path, read_memo(path)
 
 
 def decide(figures: tuple[SetupFigure, ...], when: str) -> Choice:
