@@ -29,6 +29,20 @@ def test_check_prints_file_line_and_exits_1(write_exercise) -> None:
     assert lines[-1] == "1 exercise valid, 1 file with problems."
 
 
+def test_a_variant_with_a_variable_the_cases_lack_is_named_with_its_line(write_exercise) -> None:
+    write_exercise(
+        "t/v.yaml",
+        "title: V\ntask: t\ncases:\n  - input: a\n    expect: [b]\nsolution: 'Say {input}'\n"
+        "variants:\n  - 'Repeat {input}'\n  - 'Repeat {inptu}'\n",
+    )
+    result = run("check", str(write_exercise.root))
+    assert result.returncode == 1
+    assert (
+        "exercises/t/v.yaml:9: variants > item 2: uses {inptu}, which the cases do not define (they define {input})"
+        in result.stdout.splitlines()
+    )
+
+
 @pytest.mark.slow
 def test_check_solve_flags_unsolvable_and_too_easy_exercises(write_exercise) -> None:
     shipped = yaml.safe_load((ROOT / "exercises/getting-started/sentiment-label.yaml").read_text())
