@@ -1,6 +1,7 @@
 # One task runner; the README uses these targets.
 #   make run    set everything up, then start the app on http://127.0.0.1:8501
 #   make test   set everything up (Chromium and PostgreSQL included), then run lint and the whole test suite
+#   make translations  gather the interface's texts into sandbox/locales (then translate the new ones in the .po)
 #   make lint   ruff, mypy, the layer contracts (lint-imports) and the module size limit
 #   make bundle everything a classroom with no internet needs, in dist/ (README: "Install in a room with no internet")
 
@@ -13,9 +14,20 @@ MODELS := models/cache/.pulled
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint format browser postgres bundle clean
+.PHONY: setup run test lint format browser postgres bundle clean translations
 
-setup: $(STAMP) $(MODELS)
+# The interface's Chinese (sandbox/i18n.py): each catalog compiled once it changes.
+CATALOGS := $(wildcard sandbox/locales/*/LC_MESSAGES/messages.po)
+
+setup: $(STAMP) $(MODELS) $(CATALOGS:.po=.mo)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel --quiet compile --statistics -i $< -o $@
+
+# After adding or changing a text in _("..."): the template, then each language's catalog (new entries empty).
+translations: $(STAMP)
+	$(BIN)/pybabel --quiet extract -F babel.cfg --no-location --sort-output -o sandbox/locales/messages.pot .
+	$(BIN)/pybabel --quiet update -i sandbox/locales/messages.pot -d sandbox/locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

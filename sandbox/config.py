@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import i18n
+
 ENV_PREFIX = "PROMPT_SANDBOX_"
 
 
@@ -110,6 +112,9 @@ class Settings:
     Either way a learner's answer is the same in any batch (sandbox/models/decoding.py); the shipped
     exercises are proven on both (`prompt-sandbox check --solve --dtype`)."""
 
+    language: str = "en"
+    """The interface's language for a learner who has not chosen one: en or zh (sandbox/i18n.py)."""
+
     database_url: str = ""
     """A PostgreSQL database (postgresql://user:password@host:5432/name) shared by several app processes;
     empty keeps progress in a SQLite file in the data folder."""
@@ -167,8 +172,17 @@ def load_settings() -> Settings:
                     f"{ENV_PREFIX}{field.upper()}={raw!r} is not a valid {kind.__name__}; "
                     "fix or unset that environment variable."
                 ) from exc
+    language = _env("LANGUAGE")
+    if language is not None and i18n.normalise(language) is None:
+        from .errors import SandboxError
+
+        raise SandboxError(
+            f"{ENV_PREFIX}LANGUAGE={language!r} is not a language of the interface; "
+            f"use one of {', '.join(i18n.LANGUAGES)} (or unset it for English)."
+        )
     return base.with_overrides(
         generator=_env("GENERATOR"),
+        language=i18n.normalise(language),
         embedder=_env("EMBEDDER"),
         multilingual_embedder=os.environ.get(ENV_PREFIX + "MULTILINGUAL_EMBEDDER"),
         host=_env("HOST"),

@@ -21,17 +21,11 @@ from pydantic import BaseModel, Field
 
 from .config import Settings
 from .exercises.advice import case_advice, run_advice
-from .exercises.checks import (
-    SCRIPT_LANGUAGES,
-    CheckOutcome,
-    codes_in,
-    detect_language,
-    numbers_in,
-    numbers_outcome,
-    run_checks,
-)
+from .exercises.checks import CheckOutcome, codes_in, numbers_in, numbers_outcome, run_checks
+from .exercises.languages import SCRIPT_LANGUAGES, detect_language
 from .exercises.prompts import check_prompt, fill, render
 from .exercises.schema import Checks, Exercise
+from .i18n import _
 from .models.base import Embedder, GenerationRequest, Generator, Piece, Waiting
 
 
@@ -79,15 +73,27 @@ class Verdict(BaseModel):
         return sum(c.passed for c in hidden), len(hidden)
 
     def summary(self) -> str:
+        """The verdict in a sentence or three, in the language of the page (or command) that shows it."""
         if self.cancelled:
-            return "Cancelled: the run was stopped before every case was answered, so it was not graded."
+            return _("Cancelled: the run was stopped before every case was answered, so it was not graded.")
         passed = sum(c.passed for c in self.cases)
         total = len(self.cases)
         if self.passed:
-            return f"Passed! All {total} cases passed. Score {self.score}."
+            return _("Passed! All {total} cases passed. Score {score}.").format(total=total, score=self.score)
         hidden_ok, hidden_total = self.hidden_counts
-        hidden = f" (hidden cases: {hidden_ok} of {hidden_total} passed)" if hidden_total else ""
-        return f"Not yet: {passed} of {total} cases passed{hidden}. Score {self.score}. Read the feedback on each case, change your prompt and run it again."
+        if hidden_total:
+            message = _(
+                "Not yet: {passed} of {total} cases passed (hidden cases: {hidden_passed} of {hidden_total} passed). "
+                "Score {score}. Read the feedback on each case, change your prompt and run it again."
+            )
+        else:
+            message = _(
+                "Not yet: {passed} of {total} cases passed. Score {score}. "
+                "Read the feedback on each case, change your prompt and run it again."
+            )
+        return message.format(
+            passed=passed, total=total, hidden_passed=hidden_ok, hidden_total=hidden_total, score=self.score
+        )
 
     @property
     def advice(self) -> str:
@@ -239,15 +245,13 @@ def score_output(exercise: Exercise, index: int, output: str, embedder: Embedder
     score = round(100 * (similarity if similarity is not None and not decided else 1.0) * share)
     feedback: list[str] = []
     if not text:
-        feedback.append("The model gave no answer for this case. Ask it clearly for what you want.")
+        feedback.append(_("The model gave no answer for this case. Ask it clearly for what you want."))
     elif not close_enough and similarity is not None:
-        feedback.append(
-            f"The answer is not close enough to what was expected: similarity {round(similarity * 100)}, "
-            f"needs {round(threshold * 100)}."
-        )
+        message = _("The answer is not close enough to what was expected: similarity {similarity}, needs {needed}.")
+        feedback.append(message.format(similarity=round(similarity * 100), needed=round(threshold * 100)))
     feedback.extend(failed)
     if passed:
-        feedback.append("This case passed.")
+        feedback.append(_("This case passed."))  # the page tells it by this msgid: keep the two the same
     advice = "" if passed else case_advice(text, outcomes, checks, close_enough, closest)
     return CaseResult(
         index=index,

@@ -11,24 +11,33 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT.parent) not in sys.path:  # `streamlit run sandbox_ui/app.py` from a checkout
     sys.path.insert(0, str(ROOT.parent))
 
-from sandbox_ui import common, sign_in  # noqa: E402
+from sandbox.i18n import _  # noqa: E402
+from sandbox_ui import common, language, sign_in  # noqa: E402
 
 # the tab's icon is a file of the app's own: a :material/...: page icon makes the browser fetch it from a font server
 st.set_page_config(page_title="prompt-sandbox", page_icon=str(ROOT / "icon.png"), layout="wide")
 common.settings()  # makes the process offline before any model code runs
+# the language first, so every text of this run is in it: the learner's choice, else the class's
+shown = language.settle(sign_in.current_learner())
 
 pages = [
     st.Page(
-        ROOT / "pages" / "home.py", title="Exercises", icon=":material/menu_book:", url_path="exercises", default=True
+        ROOT / "views" / "exercises.py",
+        title=_("Exercises"),
+        icon=":material/menu_book:",
+        url_path="exercises",
+        default=True,
     ),
-    st.Page(ROOT / "pages" / "exercise.py", title="Practice", icon=":material/edit_note:", url_path="practice"),
-    st.Page(ROOT / "pages" / "playground.py", title="Playground", icon=":material/science:", url_path="playground"),
-    st.Page(ROOT / "pages" / "instructor.py", title="Instructor", icon=":material/lock:", url_path="instructor"),
+    st.Page(ROOT / "views" / "practice.py", title=_("Practice"), icon=":material/edit_note:", url_path="practice"),
+    st.Page(ROOT / "views" / "playground.py", title=_("Playground"), icon=":material/science:", url_path="playground"),
+    st.Page(ROOT / "views" / "instructor.py", title=_("Instructor"), icon=":material/lock:", url_path="instructor"),
 ]
 page = st.navigation(pages)
 with st.sidebar:
     st.markdown("### prompt-sandbox")
     st.caption(common.answering())
+language.switch(shown)
+language.reword_streamlit(shown)
 common.stop_previous_run()  # a new script run means the page's earlier run was interrupted
 learner = sign_in.learner_box()
 if learner is not None:

@@ -16,15 +16,17 @@ from datetime import datetime
 
 import streamlit as st
 
+from sandbox import i18n
 from sandbox.classroom.access import PasscodeGuard
 from sandbox.classroom.runs import RunsInProgress
 from sandbox.classroom.store import Learner, Store
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
 from sandbox.exercises.catalog import Catalog, load_catalog
-from sandbox.exercises.checks import LANGUAGES
+from sandbox.exercises.languages import LANGUAGES
 from sandbox.exercises.schema import Exercise
 from sandbox.grading import exercise_language
+from sandbox.i18n import _
 from sandbox.models import factory, status
 from sandbox.models.base import Embedder, Generator
 
@@ -60,7 +62,9 @@ def show_error(error: Exception, where: st.delta_generator.DeltaGenerator | None
         box.error(str(error), icon=":material/warning:")
     else:
         box.error(
-            f"Something went wrong: {error}. Your earlier work is saved; try again or tell your instructor.",
+            _("Something went wrong: {error}. Your earlier work is saved; try again or tell your instructor.").format(
+                error=error
+            ),
             icon=":material/warning:",
         )
 
@@ -97,14 +101,18 @@ def store() -> Store:
         opened = open_store()
     except SandboxError as exc:
         st.error(
-            f"{exc} Until this is fixed, progress can be neither shown nor saved; tell your instructor.",
+            _("{problem} Until this is fixed, progress can be neither shown nor saved; tell your instructor.").format(
+                problem=exc
+            ),
             icon=":material/warning:",
         )
         st.stop()
     if opened.read_only:
         st.warning(
-            f"The progress database {plain(opened.where)} can only be read (its folder is read-only): progress is "
-            "shown, but signing in, runs and changes cannot be saved. Tell your instructor.",
+            _(
+                "The progress database {where} can only be read (its folder is read-only): progress is "
+                "shown, but signing in, runs and changes cannot be saved. Tell your instructor."
+            ).format(where=plain(opened.where)),
             icon=":material/lock:",
         )
     return opened
@@ -130,37 +138,57 @@ def embedder() -> Embedder:
     return _embedder(s.embedder, str(s.models_dir))
 
 
+# The cached texts below take the interface's language, so each language has its own entry:
+# a page in Chinese is never shown a line cached for an English one.
+
+
 @st.cache_data(ttl=60, show_spinner=False)
-def _answering(generator: str, models_dir: str) -> str:
-    return status.answering_line(settings())
+def _answering(generator: str, models_dir: str, interface: str) -> str:
+    with i18n.speaking(interface):
+        return status.answering_line(settings())
 
 
 def answering() -> str:
     """Which model answers, read from its manifest at most once a minute (it shows on every page)."""
     s = settings()
-    return _answering(s.generator, str(s.models_dir))
+    return _answering(s.generator, str(s.models_dir), i18n.current())
 
 
 @st.cache_data(ttl=15, show_spinner=False)
-def _health(generator: str, models_dir: str) -> tuple[bool | None, str]:
-    return status.model_health(settings())
+def _health(generator: str, models_dir: str, interface: str) -> tuple[bool | None, str]:
+    with i18n.speaking(interface):
+        return status.model_health(settings())
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _language_gap(generator: str, models_dir: str, language: str) -> str:
-    return status.language_gap(settings(), language, LANGUAGES.get(language, language))
+def _language_gap(generator: str, models_dir: str, language: str, interface: str) -> str:
+    with i18n.speaking(interface):
+        # the language's name: its English one, translated where a catalog has it
+        return status.language_gap(settings(), language, _(LANGUAGES.get(language, language)))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _prompt_language(generator: str, models_dir: str, exercise_language: str, interface: str) -> str:
+    with i18n.speaking(interface):
+        return status.prompt_language(settings(), interface, exercise_language)
+
+
+def prompt_language(exercise: Exercise) -> str:
+    """On a page in a language the model does not read, the plain request to write the prompt in English; else ""."""
+    s = settings()
+    return _prompt_language(s.generator, str(s.models_dir), exercise_language(exercise), i18n.current())
 
 
 def language_gap(exercise: Exercise) -> str:
     """Why the class's model cannot do this exercise (it is in a language the model does not speak); "" if it can."""
     s = settings()
-    return _language_gap(s.generator, str(s.models_dir), exercise_language(exercise))
+    return _language_gap(s.generator, str(s.models_dir), exercise_language(exercise), i18n.current())
 
 
 def model_health() -> tuple[bool | None, str]:
     """Asked of the server at most every 15 s, however many instructors look."""
     s = settings()
-    return _health(s.generator, str(s.models_dir))
+    return _health(s.generator, str(s.models_dir), i18n.current())
 
 
 def catalog() -> Catalog:
@@ -213,12 +241,14 @@ def ensure_models_loaded() -> bool:
         gen, emb = generator(), embedder()
         if not gen.loaded:
             with st.status(
-                "The language model is still loading. Your run starts as soon as it is ready "
-                "(the first time after installing takes about a minute)..."
-            ) as status:
+                _(
+                    "The language model is still loading. Your run starts as soon as it is ready "
+                    "(the first time after installing takes about a minute)..."
+                )
+            ) as loading:
                 gen.load()
                 emb.load()
-                status.update(label="The model is ready.", state="complete")
+                loading.update(label=_("The model is ready."), state="complete")
         else:
             emb.load()
     except SandboxError as exc:
@@ -264,7 +294,10 @@ def lost_runs_notice(learner: Learner, catalog: Catalog) -> None:
         title = exercise.title if exercise else run.exercise_id
         started = datetime.fromisoformat(run.started_at).astimezone().strftime("%H:%M")
         st.warning(
-            f"Your run of “{plain(title)}” (started at {started}) was lost: the connection dropped or the app "
-            "stopped before it was graded. It was not saved and does not count as an attempt. Press Run to try again.",
+            _(
+                "Your run of “{title}” (started at {started}) was lost: the connection dropped or the app "
+                "stopped before it was graded. It was not saved and does not count as an attempt. "
+                "Press Run to try again."
+            ).format(title=plain(title), started=started),
             icon=":material/wifi_off:",
         )

@@ -21,30 +21,43 @@ from sandbox.grading import (
     Verdict,
     grade_events,
 )
+from sandbox.i18n import N_, _, ngettext
 from sandbox.models.base import Embedder, Generator
 from sandbox_ui import common
 from sandbox_ui.common import plain, show_error
 
 EDIT_LABELS = {
-    "prompt": ("Your prompt", "For example: ... {input}"),
-    "system": ("Your system prompt", "For example: You are a ... Always answer ..."),
-    "prefill": ("The start of the model's answer", "For example: 1."),
+    "prompt": (N_("Your prompt"), N_("For example: ... {input}")),
+    "system": (N_("Your system prompt"), N_("For example: You are a ... Always answer ...")),
+    "prefill": (N_("The start of the model's answer"), N_("For example: 1.")),
 }
+"""The editor's label and placeholder for each part a learner writes; translate both with ``_()`` where shown."""
 
 STATUS_BADGE = {
-    "passed": ":green[:material/check_circle: Passed]",
-    "tried": ":orange[:material/pending: Tried]",
-    "not started": ":gray[:material/radio_button_unchecked: Not started]",
+    "passed": ("green", "check_circle", N_("Passed")),
+    "tried": ("orange", "pending", N_("Tried")),
+    "not started": ("gray", "radio_button_unchecked", N_("Not started")),
 }
+"""Colour, icon and label (translated where shown) of each status; :func:`status_badge` makes the markup."""
+
+
+def passed_mark(passed: bool) -> str:
+    """The coloured passed / not passed mark of a case."""
+    # _() outside the f-string: on Python 3.11 Babel cannot see a call inside one
+    if passed:
+        label = _("Passed")
+        return f":green[:material/check_circle: {label}]"
+    label = _("Not passed")
+    return f":red[:material/cancel: {label}]"
 
 
 def case_label(exercise: Exercise, index: int) -> str:
     case = exercise.cases[index]
     if case.hidden:
         hidden_number = [i for i, c in enumerate(exercise.cases) if c.hidden].index(index) + 1
-        return f"Hidden case {hidden_number}"
+        return _("Hidden case {number}").format(number=hidden_number)
     visible_number = [i for i, c in enumerate(exercise.cases) if not c.hidden].index(index) + 1
-    return f"Case {visible_number}"
+    return _("Case {number}").format(number=visible_number)
 
 
 def case_inputs(exercise: Exercise) -> None:
@@ -63,8 +76,11 @@ def case_inputs(exercise: Exercise) -> None:
     hidden = len(exercise.cases) - len(exercise.visible_cases())
     if hidden:
         st.caption(
-            f"{hidden} hidden case{'s are' if hidden > 1 else ' is'} also checked, so your prompt must work "
-            "for texts you cannot see."
+            ngettext(
+                "{count} hidden case is also checked, so your prompt must work for texts you cannot see.",
+                "{count} hidden cases are also checked, so your prompt must work for texts you cannot see.",
+                hidden,
+            ).format(count=hidden)
         )
 
 
@@ -74,25 +90,31 @@ def fixed_parts(exercise: Exercise) -> None:
     placeholders = ", ".join(f"`{{{n}}}`" for n in names)
     if exercise.edit == "prompt":
         if exercise.system:
-            st.markdown("**System prompt** (fixed, written by your instructor):")
+            st.markdown(_("**System prompt** (fixed, written by your instructor):"))
             st.code(exercise.system, language=None, wrap_lines=True)
         if names:
             st.markdown(
-                f"**You write the prompt.** Put {placeholders} where the case text should go. "
-                "If you leave it out, the case text is added at the end of your prompt."
+                _(
+                    "**You write the prompt.** Put {placeholders} where the case text should go. "
+                    "If you leave it out, the case text is added at the end of your prompt."
+                ).format(placeholders=placeholders)
             )
         return
     if exercise.system:
-        st.markdown("**System prompt** (fixed, written by your instructor):")
+        st.markdown(_("**System prompt** (fixed, written by your instructor):"))
         st.code(exercise.system, language=None, wrap_lines=True)
     elif exercise.edit == "system":
-        st.markdown("**You write the system prompt**: the instructions the model follows for the whole conversation.")
-    st.markdown("**User message** (fixed; each case's text is filled in):")
+        st.markdown(
+            _("**You write the system prompt**: the instructions the model follows for the whole conversation.")
+        )
+    st.markdown(_("**User message** (fixed; each case's text is filled in):"))
     st.code(exercise.user or "", language=None, wrap_lines=True)
     if exercise.edit == "prefill":
         st.markdown(
-            "**You write the start of the model's answer.** The model goes on from your words, "
-            "and your words count as part of its answer."
+            _(
+                "**You write the start of the model's answer.** The model goes on from your words, "
+                "and your words count as part of its answer."
+            )
         )
 
 
@@ -108,26 +130,29 @@ def case_result(
     ``compare`` (after two failed attempts) puts a failed answer beside the closest expected one.
     """
     if result.hidden:
-        box.markdown(
-            ":green[:material/check_circle: Passed]" if result.passed else ":red[:material/cancel: Not passed]"
-        )
+        box.markdown(passed_mark(result.passed))
         return
-    mark = ":green[:material/check_circle: Passed]" if result.passed else ":red[:material/cancel: Not passed]"
-    box.markdown(f"**{mark}** · score **{result.score}** / 100")
+    box.markdown(_("**{mark}** · score **{score}** / 100").format(mark=passed_mark(result.passed), score=result.score))
     if result.similarity is not None:
         box.caption(
-            f"Similarity to the expected answer: {round(result.similarity * 100)} (needs {round(threshold * 100)}). "
-            f"Closest expected answer: “{plain(result.closest_reference)}”"
+            _(
+                "Similarity to the expected answer: {similarity} (needs {needed}). Closest expected answer: “{closest}”"
+            ).format(
+                similarity=round(result.similarity * 100),
+                needed=round(threshold * 100),
+                closest=plain(result.closest_reference or ""),
+            )
         )
+    passed_line = _("This case passed.")  # the feedback line grading writes (in the page's language) on a pass
     for line in result.feedback:
-        if line == "This case passed.":
+        if line in (passed_line, "This case passed."):
             continue
         box.markdown(f"- {plain(line)}")  # it quotes the model's answer, which the learner's prompt steered
     if compare and not result.passed and result.closest_reference is not None:
         mine, expected = box.columns(2)
-        mine.caption("The model's answer")
-        mine.code(result.output.strip() or "(no answer)", language=None, wrap_lines=True)
-        expected.caption("The closest expected answer")
+        mine.caption(_("The model's answer"))
+        mine.code(result.output.strip() or _("(no answer)"), language=None, wrap_lines=True)
+        expected.caption(_("The closest expected answer"))
         expected.code(result.closest_reference, language=None, wrap_lines=True)
 
 
@@ -137,44 +162,52 @@ def verdict_summary(verdict: Verdict) -> None:
     else:
         st.warning(verdict.summary(), icon=":material/edit:")
         if verdict.advice:
-            st.info(f"**What to change:** {plain(verdict.advice)}", icon=":material/lightbulb:")
+            st.info(_("**What to change:** {advice}").format(advice=plain(verdict.advice)), icon=":material/lightbulb:")
     if verdict.note:
         st.info(verdict.note, icon=":material/info:")
 
 
 def finished_verdict(exercise: Exercise, verdict: Verdict, compare: bool = False) -> None:
     """A verdict from an earlier run (after a rerun of the page)."""
-    st.subheader("Your last run")
+    st.subheader(_("Your last run"))
     verdict_summary(verdict)
     for result in verdict.cases:
         with st.container(border=True):
             st.markdown(f"**{case_label(exercise, result.index)}**")
             if not result.hidden:
-                st.code(result.output or "(no answer)", language=None, wrap_lines=True)
+                st.code(result.output or _("(no answer)"), language=None, wrap_lines=True)
             case_result(exercise, result, verdict.threshold, st.container(), compare)
 
 
 def status_badge(progress: Progress | None) -> str:
-    return STATUS_BADGE[progress.status if progress else "not started"]
+    colour, icon, label = STATUS_BADGE[progress.status if progress else "not started"]
+    shown = _(label)
+    return f":{colour}[:material/{icon}: {shown}]"
 
 
 def history(attempts: list[AttemptRow]) -> None:
     if not attempts:
-        st.caption("No attempts yet.")
+        st.caption(_("No attempts yet."))
         return
     for number, attempt in zip(range(len(attempts), 0, -1), attempts, strict=True):
         icon = ":material/check_circle:" if attempt.passed else ":material/cancel:"
-        result = "passed" if attempt.passed else "not passed"
         when = attempt.created_at.replace("T", " ")[:16]
-        with st.expander(f"Attempt {number} · score {attempt.score} · {result} · {when} UTC", icon=icon):
+        if attempt.passed:
+            title = _("Attempt {number} · score {score} · passed · {when} UTC")
+        else:
+            title = _("Attempt {number} · score {score} · not passed · {when} UTC")
+        with st.expander(title.format(number=number, score=attempt.score, when=when), icon=icon):
             st.code(attempt.prompt, language=None, wrap_lines=True)
 
 
 def queue_line(ahead: int) -> str:
     if ahead == 0:
-        return "Your run is next; the model starts in a moment..."
-    runs = "run is" if ahead == 1 else "runs are"
-    return f"Waiting for the model: {ahead} other {runs} ahead of yours. You can cancel."
+        return _("Your run is next; the model starts in a moment...")
+    return ngettext(
+        "Waiting for the model: {count} other run is ahead of yours. You can cancel.",
+        "Waiting for the model: {count} other runs are ahead of yours. You can cancel.",
+        ahead,
+    ).format(count=ahead)
 
 
 def live_run(
@@ -196,8 +229,8 @@ def live_run(
     takes the run out of the queue and stops its answers.
     """
     threshold = exercise.threshold_or(settings.threshold, settings.generator)
-    st.subheader("Running your prompt")
-    progress = st.progress(0.0, text="Starting...")
+    st.subheader(_("Running your prompt"))
+    progress = st.progress(0.0, text=_("Starting..."))
     summary = st.empty()
     boxes: dict[int, tuple[st.delta_generator.DeltaGenerator, st.delta_generator.DeltaGenerator]] = {}
     texts: dict[int, str] = {}
@@ -210,13 +243,16 @@ def live_run(
                 elif isinstance(event, CaseStarted):
                     label = case_label(exercise, event.index)
                     progress.progress(
-                        event.index / total, text=f"{label}: the model is answering... ({event.index + 1} of {total})"
+                        event.index / total,
+                        text=_("{case}: the model is answering... ({number} of {total})").format(
+                            case=label, number=event.index + 1, total=total
+                        ),
                     )
                     container = st.container(border=True)
                     container.markdown(f"**{label}**")
                     output_box = container.empty()
                     if event.hidden:
-                        output_box.caption("Answer hidden. Only passed or not is shown.")
+                        output_box.caption(_("Answer hidden. Only passed or not is shown."))
                     boxes[event.index] = (output_box, container.container())
                     texts[event.index] = ""
                 elif isinstance(event, TextPiece):
@@ -226,7 +262,7 @@ def live_run(
                 elif isinstance(event, CaseFinished):
                     case_result(exercise, event.result, threshold, boxes[event.result.index][1], compare)
                 elif isinstance(event, Finished):
-                    progress.progress(1.0, text="Done.")
+                    progress.progress(1.0, text=_("Done."))
                     with summary.container():
                         verdict_summary(event.verdict)
                     return event.verdict
@@ -248,7 +284,7 @@ def graded_run(
     dropped connection or a stopped app is reported to the learner as lost.
     """
     cancel = st.empty()
-    cancel.button("Cancel", key="cancel", icon=":material/stop_circle:")
+    cancel.button(_("Cancel"), key="cancel", icon=":material/stop_circle:")
     try:
         with common.run_in_progress(store, learner, exercise.id) as run_id:
             verdict = live_run(
@@ -265,7 +301,7 @@ def graded_run(
             if isinstance(verdict, ModelError):
                 with suppress(SandboxError):  # not kept or kept, such a run counts for nothing
                     store.record_ungraded(learner, exercise.id, prompt, str(verdict), common.generator().name)
-                st.caption("This run is kept as not graded: it does not count against you.")
+                st.caption(_("This run is kept as not graded: it does not count against you."))
                 return None
             if verdict is None or verdict.cancelled:
                 return None

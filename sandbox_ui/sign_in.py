@@ -16,6 +16,7 @@ from sandbox.classroom.access import PasscodeGuard
 from sandbox.classroom.roster import Roster, pin_guard
 from sandbox.classroom.store import Learner
 from sandbox.errors import SandboxError
+from sandbox.i18n import _
 from sandbox_ui import common
 
 COOKIE = "prompt_sandbox_session"
@@ -85,7 +86,7 @@ def _sign_in() -> None:
     chosen = st.session_state.get("sign_in_who")
     learner = next((one for one in found.store.learners() if one.id == chosen), None) if found else None
     if found is None or learner is None:
-        st.session_state["sign_in_error"] = "Choose your name in the list first."
+        st.session_state["sign_in_error"] = _("Choose your name in the list first.")
         return
     try:
         token = found.sign_in(learner, str(st.session_state.get("sign_in_pin", "")), common.session_id())
@@ -101,7 +102,7 @@ def _enrol() -> None:
         return
     pin, again = st.session_state.get("enrol_pin", ""), st.session_state.get("enrol_pin_again", "")
     if pin != again:
-        st.session_state["enrol_error"] = "The two PINs are not the same; type them again."
+        st.session_state["enrol_error"] = _("The two PINs are not the same; type them again.")
         return
     try:
         token = found.enrol_self(st.session_state.get("enrol_name", ""), pin)
@@ -132,14 +133,14 @@ def learner_box(where: st.delta_generator.DeltaGenerator | None = None) -> Learn
             st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
     learner = current_learner()
     if learner is not None:
-        box.markdown(f"Signed in as **{common.plain(learner.name)}**")
+        box.markdown(_("Signed in as **{name}**").format(name=common.plain(learner.name)))
         if learner.class_code:
-            box.caption(f"Class {common.plain(learner.class_code)}")
-        box.button("Sign out", on_click=_sign_out, key="sign_out")
+            box.caption(_("Class {class_code}").format(class_code=common.plain(learner.class_code)))
+        box.button(_("Sign out"), on_click=_sign_out, key="sign_out")
         return learner
     found = roster()
     if found is None:
-        box.caption("Signing in is not possible until the progress database can be used (see the page).")
+        box.caption(_("Signing in is not possible until the progress database can be used (see the page)."))
         return None
     _sign_in_form(box, found)
     if not common.settings().instructor_passcode:
@@ -150,30 +151,30 @@ def learner_box(where: st.delta_generator.DeltaGenerator | None = None) -> Learn
 def _sign_in_form(box: st.delta_generator.DeltaGenerator, found: Roster) -> None:
     learners = {one.id: one for one in found.store.learners()}
     if not learners:
-        box.info("Nobody is on the class list yet. Your instructor adds the learners.", icon=":material/group:")
+        box.info(_("Nobody is on the class list yet. Your instructor adds the learners."), icon=":material/group:")
         return
     with box:
         chosen = st.selectbox(
-            "Your name",
+            _("Your name"),
             list(learners),
             index=None,
-            placeholder="Choose your name",
+            placeholder=_("Choose your name"),
             format_func=lambda i: learners[i].name + (f" ({learners[i].class_code})" if learners[i].class_code else ""),
             key="sign_in_who",
         )
         if chosen is not None and not found.passwordless(learners[chosen].class_code):
-            st.text_input("Your PIN", type="password", max_chars=8, key="sign_in_pin")
-        st.button("Sign in", on_click=_sign_in, type="primary", key="sign_in", disabled=chosen is None)
+            st.text_input(_("Your PIN"), type="password", max_chars=8, key="sign_in_pin")
+        st.button(_("Sign in"), on_click=_sign_in, type="primary", key="sign_in", disabled=chosen is None)
     if "sign_in_error" in st.session_state:
         box.error(st.session_state["sign_in_error"])
 
 
 def _enrol_form(box: st.delta_generator.DeltaGenerator) -> None:
     """Only where no instructor runs a class list (no passcode set): a learner adds themselves with a PIN."""
-    with box.expander("New here? Add your name", expanded="enrol_error" in st.session_state), st.form("enrol"):
-        st.text_input("Your name", key="enrol_name", max_chars=60, placeholder="for example: Amina K.")
-        st.text_input("Choose a PIN (4 to 8 digits)", type="password", max_chars=8, key="enrol_pin")
-        st.text_input("The same PIN again", type="password", max_chars=8, key="enrol_pin_again")
-        st.form_submit_button("Add me", on_click=_enrol)
+    with box.expander(_("New here? Add your name"), expanded="enrol_error" in st.session_state), st.form("enrol"):
+        st.text_input(_("Your name"), key="enrol_name", max_chars=60, placeholder=_("for example: Amina K."))
+        st.text_input(_("Choose a PIN (4 to 8 digits)"), type="password", max_chars=8, key="enrol_pin")
+        st.text_input(_("The same PIN again"), type="password", max_chars=8, key="enrol_pin_again")
+        st.form_submit_button(_("Add me"), on_click=_enrol)
         if "enrol_error" in st.session_state:
             st.error(st.session_state["enrol_error"])

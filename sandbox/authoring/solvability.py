@@ -12,23 +12,24 @@ only when every case passes, so it is as close to passing as its weakest case.
 An exercise's ``variants`` (other good prompts, written as learners write) run
 beside the solution: the share of good prompts that pass is the exercise's
 robustness, and below :data:`ROBUST_SHARE` it is flagged 'brittle'.
+
+Flags are kept (and saved) as English keys, which code compares; ``health`` keeps the
+last results and says them in the reader's language where a page shows them. The command line's tables and summaries (:func:`table`, :func:`by_track`,
+:func:`robustness`) stay in English.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from ..config import Settings
 from ..errors import PromptError
 from ..exercises.schema import Exercise
 from ..grading import Verdict, grade
+from ..i18n import _
 from ..models.base import Embedder, Generator
 
 MIN_MARGIN = 0.10
@@ -37,7 +38,7 @@ MIN_MARGIN = 0.10
 ROBUST_SHARE = 2 / 3
 """With fewer of its good prompts (solution and variants) passing, an exercise is flagged 'brittle'."""
 
-UNRELATED = "Write a short poem about the sea."
+UNRELATED = "Write a short poem about the sea."  # a prompt for the model, not a text for people
 SOLUTION = "\0solution"  # keys no baseline name can take
 VARIANT = "\0variant "
 
@@ -114,11 +115,22 @@ class SolveReport:
     @property
     def robustness(self) -> str:
         if not self.variants:
-            return "robust: not measured (no variants)"
-        return (
-            f"robust: {self.good_passed} of {self.good_prompts} good prompts pass "
-            f"(the solution {'passes' if self.solution_passed else 'fails'}, "
-            f"{sum(v.passed for v in self.variants)} of {len(self.variants)} variants)"
+            return _("robust: not measured (no variants)")
+        if self.solution_passed:
+            line = _(
+                "robust: {passed} of {good} good prompts pass (the solution passes, "
+                "{variants_passed} of {variants} variants)"
+            )
+        else:
+            line = _(
+                "robust: {passed} of {good} good prompts pass (the solution fails, "
+                "{variants_passed} of {variants} variants)"
+            )
+        return line.format(
+            passed=self.good_passed,
+            good=self.good_prompts,
+            variants_passed=sum(v.passed for v in self.variants),
+            variants=len(self.variants),
         )
 
     @property
@@ -347,27 +359,3 @@ def robustness(reports: list[SolveReport]) -> str:
             else "none brittle."
         )
     )
-
-
-def report_path(settings: Settings) -> Path:
-    return Path(settings.data_dir) / "solve-report.json"
-
-
-def save_reports(settings: Settings, generator: str, embedder: str, reports: list[SolveReport]) -> None:
-    """Keep the last results, so the instructor page can show each exercise's health."""
-    path = report_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "generator": generator,
-        "embedder": embedder,
-        "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "exercises": [r.to_json() for r in reports],
-    }
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def load_saved(settings: Settings) -> dict[str, Any] | None:
-    try:
-        return json.loads(report_path(settings).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None

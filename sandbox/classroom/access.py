@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import SandboxError
+from ..i18n import N_, _, ngettext
 
 HASH_PREFIX = "pbkdf2_sha256$"
 HASH_ITERATIONS = 200_000
@@ -34,6 +35,13 @@ APP_WINDOW_S = 15 * 60
 LOCK_S = 15 * 60
 
 log = logging.getLogger("sandbox.access")
+
+_NOT_RIGHT = {"passcode": N_("That passcode is not right."), "PIN": N_("That PIN is not right.")}
+_NOT_RIGHT_WAIT = {
+    "passcode": N_("That passcode is not right. Wait {seconds} seconds before the next try."),
+    "PIN": N_("That PIN is not right. Wait {seconds} seconds before the next try."),
+}
+"""What a wrong try reads, for each ``noun`` a guard may check (an unknown noun reads as a passcode)."""
 
 
 def hash_passcode(passcode: str, salt: str | None = None, iterations: int = HASH_ITERATIONS) -> str:
@@ -52,8 +60,10 @@ def passcode_matches(given: str, configured: str) -> bool:
         rounds = int(iterations)
     except ValueError:
         raise SandboxError(
-            "PROMPT_SANDBOX_INSTRUCTOR_PASSCODE starts like a passcode hash but is not a whole one "
-            f"({HASH_PREFIX}ITERATIONS$SALT$HEX). Make a new one with `prompt-sandbox hash-passcode`."
+            _(
+                "PROMPT_SANDBOX_INSTRUCTOR_PASSCODE starts like a passcode hash but is not a whole one "
+                "({form}). Make a new one with `prompt-sandbox hash-passcode`."
+            ).format(form=f"{HASH_PREFIX}ITERATIONS$SALT$HEX")
         ) from None
     return hmac.compare_digest(hash_passcode(given, salt, rounds), f"{HASH_PREFIX}{rounds}${salt}${digest}")
 
@@ -75,7 +85,7 @@ class PasscodeGuard:
     """Checks passcodes for one app process, remembering wrong tries per key (a browser session, a learner).
 
     ``app_limit`` wrong tries in the whole app lock every key (None: never); ``noun`` names
-    what is typed in the messages.
+    what is typed in the messages and the log ("passcode" or "PIN").
     """
 
     def __init__(
@@ -111,13 +121,21 @@ class PasscodeGuard:
                 minutes = max(1, round((self._locked_until - now) / 60))
                 return TryResult(
                     False,
-                    f"The instructor page is locked for {minutes} more minute{'s' if minutes != 1 else ''} after "
-                    "too many wrong passcodes. Restart the app to unlock it sooner.",
+                    ngettext(
+                        "The instructor page is locked for {minutes} more minute after "
+                        "too many wrong passcodes. Restart the app to unlock it sooner.",
+                        "The instructor page is locked for {minutes} more minutes after "
+                        "too many wrong passcodes. Restart the app to unlock it sooner.",
+                        minutes,
+                    ).format(minutes=minutes),
                 )
             state = self._sessions.setdefault(session, _Session())
             if now < state.next_try_at:
                 seconds = max(1, round(state.next_try_at - now))
-                return TryResult(False, f"Too many wrong tries: wait {seconds} more seconds, then try again.")
+                return TryResult(
+                    False,
+                    _("Too many wrong tries: wait {seconds} more seconds, then try again.").format(seconds=seconds),
+                )
             if passcode_matches(given, configured):
                 self._sessions.pop(session, None)
                 log.info("right %s (%s)", self.noun, self._who(session, who))
@@ -140,11 +158,14 @@ class PasscodeGuard:
             log.error("instructor page locked for %d minutes after %d wrong passcodes", LOCK_S // 60, self.app_limit)
             return TryResult(
                 False,
-                f"That passcode is not right. After {self.app_limit} wrong passcodes the instructor page is locked for "
-                f"{LOCK_S // 60} minutes. Restart the app to unlock it sooner.",
+                _(
+                    "That passcode is not right. After {limit} wrong passcodes the instructor page is locked for "
+                    "{minutes} minutes. Restart the app to unlock it sooner."
+                ).format(limit=self.app_limit, minutes=LOCK_S // 60),
             )
         if state.wrong <= self.free_tries:
-            return TryResult(False, f"That {self.noun} is not right.")
+            return TryResult(False, _(_NOT_RIGHT.get(self.noun, _NOT_RIGHT["passcode"])))
         wait = min(LONGEST_WAIT_S, 2 ** (state.wrong - self.free_tries))
         state.next_try_at = now + wait
-        return TryResult(False, f"That {self.noun} is not right. Wait {wait} seconds before the next try.")
+        message = _NOT_RIGHT_WAIT.get(self.noun, _NOT_RIGHT_WAIT["passcode"])
+        return TryResult(False, _(message).format(seconds=wait))

@@ -8,6 +8,7 @@ kept in the database, never in a file.
 from __future__ import annotations
 
 from ..exercises.schema import Exercise
+from ..i18n import ngettext
 
 
 def hints_unlocked(exercise: Exercise, failed_attempts: int) -> int:
@@ -21,8 +22,12 @@ def next_hint_line(exercise: Exercise, failed_attempts: int) -> str:
     if open_now >= len(exercise.hints):
         return ""
     needed = (open_now + 1) * exercise.hints_after - failed_attempts
-    attempt = "attempt" if needed == 1 else "attempts"
-    return f"Hint {open_now + 1} of {len(exercise.hints)} unlocks after {needed} more failed {attempt}."
+    message = ngettext(
+        "Hint {number} of {total} unlocks after {count} more failed attempt.",
+        "Hint {number} of {total} unlocks after {count} more failed attempts.",
+        needed,
+    )
+    return message.format(number=open_now + 1, total=len(exercise.hints), count=needed)
 
 
 def solution_visible(exercise: Exercise, passed: bool, released: bool) -> bool:

@@ -113,9 +113,15 @@ def m004_sign_in(db: Connection, database: Database) -> None:
     )
 
 
+def m005_interface_language(db: Connection, database: Database) -> None:
+    """Each learner's interface language (en, zh); empty until they choose one (the class's language then)."""
+    _run_script(db, "ALTER TABLE learners ADD COLUMN language TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_classes_and_releases", m002_classes_and_releases),
     ("003_ungraded_runs", m003_ungraded_runs),
     ("004_sign_in", m004_sign_in),
+    ("005_interface_language", m005_interface_language),
 ]

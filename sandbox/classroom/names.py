@@ -14,6 +14,7 @@ import unicodedata
 
 from ..errors import StoreError
 from ..exercises.prompts import clean_text, visible
+from ..i18n import N_, _
 
 MAX_NAME = 40
 MAX_CLASS_CODE = 20
@@ -32,6 +33,8 @@ _LOOKALIKE = str.maketrans(
     }
 )  # fmt: skip
 _CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+_ALPHABET_NAMES = {"Latin": N_("Latin"), "Cyrillic": N_("Cyrillic"), "Greek": N_("Greek")}
+"""The alphabets' names as a message says them (keys: what :func:`_scripts` finds)."""
 
 
 def _without_invisible(text: str) -> str:
@@ -46,22 +49,41 @@ def normalise_name(raw: str) -> str:
     """
     name = _tidy(raw)
     if not name:
-        raise StoreError("Please type a name (or a nickname) so the learner's progress can be saved.")
+        raise StoreError(_("Please type a name (or a nickname) so the learner's progress can be saved."))
     if len(name) > MAX_NAME:
-        raise StoreError(f"That name is {len(name)} characters long; please use at most {MAX_NAME}.")
+        raise StoreError(
+            _("That name is {length} characters long; please use at most {most}.").format(
+                length=len(name), most=MAX_NAME
+            )
+        )
     mixed = next((word for word in name.split() if len(_scripts(word)) > 1), None)
     if mixed is not None:
         raise StoreError(
-            f"The word {mixed!r} mixes letters of different alphabets ({' and '.join(sorted(_scripts(mixed)))}), "
-            "so it could look like another name. Type it again in one alphabet."
+            _(
+                "The word {word} mixes letters of different alphabets ({alphabets}), "
+                "so it could look like another name. Type it again in one alphabet."
+            ).format(word=repr(mixed), alphabets=_alphabets(sorted(_scripts(mixed))))
         )
     return name
+
+
+def _alphabets(names: list[str]) -> str:
+    """Two or three alphabets' names (as :func:`_scripts` finds them), joined as a sentence says them."""
+    said = [_(_ALPHABET_NAMES.get(name, name)) for name in names]
+    if len(said) == 2:
+        return _("{first} and {second}").format(first=said[0], second=said[1])
+    first, second, third = said  # a word mixes two of the three confusable alphabets, or all three
+    return _("{first} and {second} and {third}").format(first=first, second=second, third=third)
 
 
 def normalise_class_code(raw: str) -> str:
     code = _tidy(raw).upper()
     if len(code) > MAX_CLASS_CODE:
-        raise StoreError(f"That class code is {len(code)} characters long; class codes have at most {MAX_CLASS_CODE}.")
+        raise StoreError(
+            _("That class code is {length} characters long; class codes have at most {most}.").format(
+                length=len(code), most=MAX_CLASS_CODE
+            )
+        )
     return code
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exercises.catalog import Catalog
+from ..i18n import N_, _
 from ..models.base import Embedder
 from .store import AttemptRow, Learner, UngradedRun
 
@@ -52,7 +53,16 @@ def gradebook(
     return rows
 
 
-GRADEBOOK_COLUMNS = ["learner", "class", "exercise", "passed", "best_score", "attempts", "first_passed_at"]
+GRADEBOOK_COLUMNS = [
+    N_("learner"),
+    N_("class"),
+    N_("exercise"),
+    N_("passed"),
+    N_("best_score"),
+    N_("attempts"),
+    N_("first_passed_at"),
+]
+"""The gradebook's header row in English; a spreadsheet shows it in the page's language."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is read as a formula by spreadsheet programs (OWASP's CSV injection rule)."""
 
@@ -66,9 +76,10 @@ def gradebook_csv(rows: list[GradebookRow]) -> str:
     """The gradebook for a spreadsheet; learners' names and class codes can never act as formulas."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(GRADEBOOK_COLUMNS)
+    writer.writerow([_(column) for column in GRADEBOOK_COLUMNS])
+    yes, no = _("yes"), _("no")
     for r in rows:
-        passed = "yes" if r.passed else "no"
+        passed = yes if r.passed else no
         text = [spreadsheet_safe(cell) for cell in (r.learner, r.class_code, r.exercise)]
         writer.writerow([*text, passed, r.best_score, r.attempts, r.first_passed_at])
     return out.getvalue()
@@ -112,12 +123,17 @@ def attempts_jsonl(attempts: list[AttemptRow]) -> str:
 
 
 def grid(rows: list[GradebookRow], exercise_ids: list[str]) -> list[dict[str, str]]:
-    """Learners by exercises; a cell reads 'passed 100 (2)', 'tried 45 (3)' or '' (best score, attempts)."""
+    """Learners by exercises; a cell reads 'passed 100 (2)', 'tried 45 (3)' or '' (best score, attempts).
+
+    The learner and class columns are named in the page's language; the exercises' columns by their ids.
+    """
+    learner, klass = _("learner"), _("class")
+    passed, tried = _("passed {score} ({attempts})"), _("tried {score} ({attempts})")
     table: dict[str, dict[str, str]] = {}
     for r in rows:
-        line = table.setdefault(r.learner, {"learner": r.learner, "class": r.class_code})
+        line = table.setdefault(r.learner, {learner: r.learner, klass: r.class_code})
         if r.attempts:
-            line[r.exercise] = f"{'passed' if r.passed else 'tried'} {r.best_score} ({r.attempts})"
+            line[r.exercise] = (passed if r.passed else tried).format(score=r.best_score, attempts=r.attempts)
         else:
             line[r.exercise] = ""
     return [table[name] for name in table]
@@ -216,8 +232,8 @@ def timeline(attempts: list[AttemptRow], learner: str, exercise_id: str) -> list
                 difflib.unified_diff(
                     previous.splitlines(),
                     a.prompt.splitlines(),
-                    f"attempt {number - 1}",
-                    f"attempt {number}",
+                    _("attempt {number}").format(number=number - 1),
+                    _("attempt {number}").format(number=number),
                     lineterm="",
                 )
             )

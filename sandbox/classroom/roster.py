@@ -19,7 +19,9 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from .. import i18n
 from ..errors import StoreError
+from ..i18n import _
 from .access import PasscodeGuard, hash_passcode
 from .names import normalise_class_code
 from .store import Learner, Store
@@ -71,7 +73,7 @@ class Roster:
             try:
                 added.append(self.store.learner(raw, class_code or None, new=True))
             except StoreError as exc:
-                problems.append(f"{raw.strip()}: {exc}")
+                problems.append(_("{name}: {problem}").format(name=raw.strip(), problem=exc))
         return added, problems
 
     def add_from_csv(self, text: str) -> tuple[list[Learner], list[str]]:
@@ -82,7 +84,7 @@ class Roster:
             if any(cell.strip() for cell in row)
         ]
         if not numbered:
-            return [], ["The file has no names in it."]
+            return [], [_("The file has no names in it.")]
         header = [cell.strip().casefold() for cell in numbered[0][1]]
         named = "name" in header
         name_col = header.index("name") if named else 0
@@ -93,7 +95,7 @@ class Roster:
             code = row[class_col] if class_col is not None and class_col < len(row) else ""
             got, refused = self.add([name], code.strip())
             added += got
-            problems += [f"line {number}: {problem}" for problem in refused]
+            problems += [_("line {number}: {problem}").format(number=number, problem=problem) for problem in refused]
         return added, problems
 
     def new_pin(self, learner: Learner) -> NewPin:
@@ -136,7 +138,7 @@ class Roster:
     def enrol_self(self, name: str, pin: str) -> str:
         """Where no instructor runs the roster (no passcode set): a learner adds their own name and PIN; a token."""
         if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
-            raise SignInError("Choose a PIN of 4 to 8 digits (only 0-9), and keep it to yourself.")
+            raise SignInError(_("Choose a PIN of 4 to 8 digits (only 0-9), and keep it to yourself."))
         learner = self.store.learner(name, new=True)
         self._store_pin(learner, pin)
         return self.open_session(learner)
@@ -148,9 +150,9 @@ class Roster:
         with self.store.connection() as db:
             row = db.execute("SELECT pin_hash FROM learners WHERE id = ?", (learner.id,)).fetchone()
         if row is None:
-            raise SignInError("That name is no longer on the roster. Ask your instructor.")
+            raise SignInError(_("That name is no longer on the roster. Ask your instructor."))
         if not row["pin_hash"]:
-            raise SignInError("You have no PIN yet. Ask your instructor for yours.")
+            raise SignInError(_("You have no PIN yet. Ask your instructor for yours."))
         result = self.guard.try_passcode(f"learner {learner.id}", pin.strip(), str(row["pin_hash"]), who=session)
         if not result.opened:
             raise SignInError(result.message)
@@ -187,24 +189,36 @@ class Roster:
             db.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
 
 
+def _html(text: str, **fields: str) -> str:
+    """A translated text for the slips page: escaped, then filled with the escaped ``fields``."""
+    return html.escape(text, quote=False).format(**{key: html.escape(value) for key, value in fields.items()})
+
+
 def sign_in_sheet(pins: list[NewPin], address: str = "") -> str:
     """A page to print and cut into slips: each learner's name, class and PIN (made only when the PINs are)."""
+    class_of, pin_of = _("Class {code}"), _("PIN {pin}")
     slips = "\n".join(
         f'<div class="slip"><div class="name">{html.escape(p.learner.name)}</div>'
-        f"<div>{'Class ' + html.escape(p.learner.class_code) if p.learner.class_code else ''}</div>"
-        f'<div class="pin">PIN {html.escape(p.pin)}</div></div>'
+        f"<div>{_html(class_of, code=p.learner.class_code) if p.learner.class_code else ''}</div>"
+        f'<div class="pin">{_html(pin_of, pin=p.pin)}</div></div>'
         for p in pins
     )
-    where = f"<p>Open {html.escape(address)}, choose your name, type your PIN.</p>" if address else ""
+    where = ""
+    if address:
+        where = "<p>" + _html(_("Open {address}, choose your name, type your PIN."), address=address) + "</p>"
+    title = _html(_("prompt-sandbox sign-in slips"))
+    heading = _html(_("Sign-in slips"))
+    keep = _html(_("Keep your PIN to yourself. Lost it? Your instructor can make a new one."))
+    lang = "zh-CN" if i18n.current() == "zh" else "en"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>prompt-sandbox sign-in slips</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: sans-serif; }}
 .slip {{ display: inline-block; width: 30%; margin: 0.5em; padding: 0.8em; border: 1px dashed #888; }}
 .name {{ font-size: 1.3em; font-weight: bold; }} .pin {{ font-size: 1.6em; font-family: monospace; margin-top: 0.3em; }}
 </style></head><body>
-<h1>Sign-in slips</h1>{where}
-<p>Keep your PIN to yourself. Lost it? Your instructor can make a new one.</p>
+<h1>{heading}</h1>{where}
+<p>{keep}</p>
 {slips}
 </body></html>
 """

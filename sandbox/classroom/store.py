@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import i18n
 from ..errors import StoreError
 from ..grading import Verdict
+from ..i18n import N_, _
 from .database import Connection, SQLiteDatabase, open_database
 from .migrations import MIGRATIONS
 from .names import looks_key, name_key, normalise_class_code, normalise_name
@@ -75,6 +77,11 @@ class Progress:
         return "tried" if self.attempts else "not started"
 
 
+def _sentences(*sentences: str) -> str:
+    """Whole sentences in a row, the empty ones left out (Chinese sentences need no space between them)."""
+    return ("" if i18n.current() == "zh" else " ").join(sentence for sentence in sentences if sentence)
+
+
 def now_text() -> str:
     """The moment, as the database keeps it (UTC, ISO 8601, to the second)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -93,14 +100,20 @@ class Store:
         except self.database.errors as exc:
             if not (isinstance(self.database, SQLiteDatabase) and self.database.path.is_file()):
                 raise StoreError(
-                    f"Cannot open the progress database {self.database.where}: {str(exc).strip()}. "
-                    f"{self.database.advice}"
+                    _sentences(
+                        _("Cannot open the progress database {where}: {error}.").format(
+                            where=self.database.where, error=str(exc).strip()
+                        ),
+                        _(self.database.advice),
+                    )
                 ) from exc
             self._open_read_only(exc)
         except OSError as exc:
             raise StoreError(
-                f"Cannot create the data folder {Path(location).parent}: {exc.strerror}. Check that "
-                "PROMPT_SANDBOX_DATA names a folder this app may create and write, or unset it."
+                _(
+                    "Cannot create the data folder {folder}: {error}. Check that "
+                    "PROMPT_SANDBOX_DATA names a folder this app may create and write, or unset it."
+                ).format(folder=Path(location).parent, error=exc.strerror)
             ) from exc
 
     def _open_read_only(self, why: Exception) -> None:
@@ -111,14 +124,20 @@ class Store:
                 done = {row["name"] for row in db.execute("SELECT name FROM migrations").fetchall()}
         except sqlite3.Error as exc:
             raise StoreError(
-                f"Cannot open the progress database {self.where}: {str(why).strip()}, and it cannot even be read "
-                f"({exc}). {self.database.advice}"
+                _sentences(
+                    _("Cannot open the progress database {where}: {error}, and it cannot even be read ({why}).").format(
+                        where=self.where, error=str(why).strip(), why=exc
+                    ),
+                    _(self.database.advice),
+                )
             ) from exc
-        if missing := [name for name, _ in MIGRATIONS if name not in done]:
+        if missing := [name for name, _step in MIGRATIONS if name not in done]:
             raise StoreError(
-                f"The progress database {self.where} cannot be written, and it is from an older version of the app "
-                f"(it lacks {', '.join(missing)}), so it cannot be read either. Make its folder writable once, "
-                "so the app can upgrade it."
+                _(
+                    "The progress database {where} cannot be written, and it is from an older version of the app "
+                    "(it lacks {migrations}), so it cannot be read either. Make its folder writable once, "
+                    "so the app can upgrade it."
+                ).format(where=self.where, migrations=", ".join(missing))
             )
         self.read_only = True
 
@@ -128,16 +147,18 @@ class Store:
 
     @contextmanager
     def _told(self, failed: str, then: str = "") -> Iterator[None]:
-        """A driver error inside becomes a StoreError: what failed, where, the driver's words, ``then``, what to check."""
+        """A driver error inside becomes a StoreError: what failed (a text with ``{where}`` and ``{error}``, marked
+        with ``N_``), ``then`` (another sentence, marked too), what to check."""
         try:
             yield
         except self.database.errors as exc:
-            raise StoreError(f"{failed} {self.where}: {str(exc).strip()}. {then}{self.database.advice}") from exc
+            told = _(failed).format(where=self.where, error=str(exc).strip())
+            raise StoreError(_sentences(told, _(then) if then else "", _(self.database.advice))) from exc
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
         """A connection for reading (autocommit); a driver error becomes a StoreError naming the database."""
-        with self._told("Could not read the progress database"), self.database.connect() as db:
+        with self._told(N_("Could not read the progress database {where}: {error}.")), self.database.connect() as db:
             yield db
 
     @contextmanager
@@ -145,11 +166,16 @@ class Store:
         """One transaction for writing (the roster writes through it too); refused on a read-only database."""
         if self.read_only:
             raise StoreError(
-                f"The progress database {self.where} can be read but not written (its file or folder is read-only), "
-                "so this was not saved. Ask whoever runs the app to make that folder writable, then restart it."
+                _(
+                    "The progress database {where} can be read but not written (its file or folder is read-only), "
+                    "so this was not saved. Ask whoever runs the app to make that folder writable, then restart it."
+                ).format(where=self.where)
             )
         with (
-            self._told("Could not save to the progress database", "Nothing of it was half-saved; try again. "),
+            self._told(
+                N_("Could not save to the progress database {where}: {error}."),
+                N_("Nothing of it was half-saved; try again."),
+            ),
             self.database.transaction() as db,
         ):
             yield db
@@ -188,7 +214,7 @@ class Store:
                 "SELECT id, name, class_code, pin_hash FROM learners WHERE name_key = ?", (key,)
             ).fetchone()
             if row is not None and new:
-                raise StoreError(f"{row['name']!r} is already on the roster.")
+                raise StoreError(_("{name} is already on the roster.").format(name=repr(row["name"])))
             if row is None:
                 self._refuse_lookalike(db, name)
                 # two app processes may add the same new learner at once: the second insert does nothing
@@ -210,8 +236,10 @@ class Store:
         for row in db.execute("SELECT name FROM learners WHERE name_key != ?", (key,)).fetchall():
             if looks_key(str(row["name"])) == looks:
                 raise StoreError(
-                    f"{name!r} looks just like {row['name']!r}, who is already on the roster, so the two could be "
-                    "mistaken for each other. Add a letter or a family name to tell them apart."
+                    _(
+                        "{name} looks just like {other}, who is already on the roster, so the two could be "
+                        "mistaken for each other. Add a letter or a family name to tell them apart."
+                    ).format(name=repr(name), other=repr(row["name"]))
                 )
 
     def learners(self, class_code: str | None = None) -> list[Learner]:

@@ -47,11 +47,14 @@ def check(directory: Path | None, solve: bool, as_json: bool, dtype: str | None)
                 click.echo(problem)
         for warning in calibration_warnings(catalog, settings):
             click.echo(f"warning: {warning}")
+        for note in catalog.notes:
+            click.echo(f"note: {note}")
         click.echo(f"{ok} exercise{'s' if ok != 1 else ''} valid, {bad} file{'s' if bad != 1 else ''} with problems.")
     if not solve:
         sys.exit(1 if bad or not ok else 0)
 
-    from ..authoring.solvability import MIN_MARGIN, by_track, robustness, save_reports, solve_all, table
+    from ..authoring.health import save_reports
+    from ..authoring.solvability import MIN_MARGIN, by_track, robustness, solve_all, table
     from ..models.factory import build_embedder, build_generator
 
     generator = build_generator(settings)
@@ -61,7 +64,7 @@ def check(directory: Path | None, solve: bool, as_json: bool, dtype: str | None)
         if not as_json:
             click.echo(f"solving {exercise.id}...", err=True)
 
-    from ..exercises.checks import LANGUAGES
+    from ..exercises.languages import LANGUAGES
     from ..grading import exercise_language
     from ..models.status import language_gap
 

@@ -12,14 +12,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .checks import CheckOutcome, words
+from ..i18n import N_, _
+from .checks import CheckOutcome, listed, quoted, words
 from .schema import Checks
 
-NO_ANSWER = "Ask clearly for what you want: the model wrote nothing for this case."
-ONLY_THE_ANSWER = "Ask for only the answer, with nothing before or after it: the model wrote far more than was wanted."
-CLOSER = (
+NO_ANSWER = N_("Ask clearly for what you want: the model wrote nothing for this case.")
+ONLY_THE_ANSWER = N_(
+    "Ask for only the answer, with nothing before or after it: the model wrote far more than was wanted."
+)
+CLOSER = N_(
     "Say more exactly what the answer must say and in what form, and compare the model's answer with the expected one."
 )
+"""The advice where no check names the change (English, marked to translate: :func:`case_advice` translates them)."""
 CHATTY = 3
 """An answer this many times longer than the expected one is taken to be wrapped in chat."""
 
@@ -30,61 +34,74 @@ def case_advice(
     """The change to the prompt most likely to make this case pass; empty when it passed."""
     failed = {o.name: o for o in outcomes if not o.passed}
     if not output.strip():
-        return NO_ANSWER
+        return _(NO_ANSWER)
     if not failed and close_enough:
         return ""
     for name in ADVICE_ORDER:
         if name in failed:
             return ADVICE[name](failed[name], checks)
     if closest is not None and len(words(output)) >= CHATTY * max(1, len(words(closest))):
-        return ONLY_THE_ANSWER
-    return CLOSER
+        return _(ONLY_THE_ANSWER)
+    return _(CLOSER)
 
 
 def _labels(outcome: CheckOutcome, checks: Checks) -> str:
-    labels = " or ".join(f"'{label}'" for label in checks.labels or [])
-    if "more than one label" in outcome.message:
-        return f"Ask for exactly one of {labels}, and nothing else."
-    if "names none of them" in outcome.message:
-        return f"Tell the model it must answer with one of {labels}."
-    return "Say what each label means, or show one example of each, so the model picks the right one."
+    labels = quoted(checks.labels or [])
+    if outcome.reason in ("several", "none"):
+        if len(labels) == 1:
+            if outcome.reason == "several":
+                return _("Ask for exactly one of {label}, and nothing else.").format(label=labels[0])
+            return _("Tell the model it must answer with one of {label}.").format(label=labels[0])
+        if outcome.reason == "several":
+            message = _("Ask for exactly one of {labels} or {last}, and nothing else.")
+        else:
+            message = _("Tell the model it must answer with one of {labels} or {last}.")
+        return message.format(labels=listed(labels[:-1]), last=labels[-1])
+    return _("Say what each label means, or show one example of each, so the model picks the right one.")
 
 
 def _json(outcome: CheckOutcome, checks: Checks) -> str:
-    keys = ", ".join(checks.json_keys or [])
-    if "must be only the JSON object" in outcome.message:
-        return "Ask for only the JSON object, with no words before or after it."
-    if "must have the key" in outcome.message:
-        return f"Name every key the JSON object must have: {keys}."
-    return (
-        f'Ask for a JSON object with the keys {keys}, and show its shape, for example {{"{keys.split(", ")[0]}": ...}}.'
-    )
+    keys = checks.json_keys or []
+    if outcome.reason == "words_around":
+        return _("Ask for only the JSON object, with no words before or after it.")
+    if outcome.reason == "missing_keys":
+        return _("Name every key the JSON object must have: {keys}.").format(keys=listed(keys))
+    return _(
+        'Ask for a JSON object with the keys {keys}, and show its shape, for example {{"{first_key}": ...}}.'
+    ).format(keys=listed(keys), first_key=keys[0] if keys else "")
 
 
 def _length(outcome: CheckOutcome, checks: Checks) -> str:
     if outcome.name == "max_lines":
-        return f"Say how many lines the answer may have: at most {checks.max_lines}."
+        return _("Say how many lines the answer may have: at most {limit}.").format(limit=checks.max_lines)
     if outcome.name == "min_words":
-        return f"Ask for a fuller answer: at least {checks.min_words} words."
-    return f"Say how long the answer may be: at most {checks.max_words} words."
+        return _("Ask for a fuller answer: at least {limit} words.").format(limit=checks.min_words)
+    return _("Say how long the answer may be: at most {limit} words.").format(limit=checks.max_words)
+
+
+def _regex(outcome: CheckOutcome, checks: Checks) -> str:
+    if checks.explain:  # the exercise's words, which finish the sentence ("be a five-digit number")
+        return _("Describe the form exactly: the answer must {requirement}.").format(requirement=checks.explain)
+    return _("Describe the form exactly: the answer must match the form asked.")
 
 
 ADVICE = {
     "labels": _labels,
     "json_keys": _json,
-    "exact": lambda outcome, checks: "Ask for only the answer itself, with nothing before or after it.",
+    "exact": lambda outcome, checks: _("Ask for only the answer itself, with nothing before or after it."),
     "max_words": _length,
     "max_lines": _length,
     "min_words": _length,
-    "numbers": lambda outcome, checks: "Ask the model to copy the numbers and codes from the text exactly as written.",
-    "language": lambda outcome, checks: "Say in which language the answer must be written.",
-    "not_contains": lambda outcome, checks: "Tell the model plainly what it must leave out.",
-    "contains": lambda outcome, checks: "Say what the answer must include; the task names it.",
-    "contains_any": lambda outcome, checks: "Say what the answer must include; the task names it.",
-    "regex": lambda outcome, checks: (
-        f"Describe the form exactly: the answer must {checks.explain or 'match the form asked'}."
+    "numbers": lambda outcome, checks: _(
+        "Ask the model to copy the numbers and codes from the text exactly as written."
     ),
+    "language": lambda outcome, checks: _("Say in which language the answer must be written."),
+    "not_contains": lambda outcome, checks: _("Tell the model plainly what it must leave out."),
+    "contains": lambda outcome, checks: _("Say what the answer must include; the task names it."),
+    "contains_any": lambda outcome, checks: _("Say what the answer must include; the task names it."),
+    "regex": _regex,
 }
+"""Each check's advice, built when a case is graded (in the page's language)."""
 ADVICE_ORDER = [
     "labels",
     "json_keys",

@@ -12,21 +12,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..i18n import _, ngettext, shown
+from .languages import CJK, NOT_CJK_WORD, detect_language, language_name, words
 from .prompts import fill as _fill
 from .schema import Checks
 
-CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-"""Kana, Han (CJK ideographs) and Hangul: scripts written without spaces between words."""
-CJK = re.compile(f"[{CJK_CHARS}]")
-_NOT_CJK_WORD = f"[^\\W{CJK_CHARS}]"
-"""A letter, digit or _ of a script written with spaces: what glues a number into a code ("SKU12")."""
-WORD = re.compile(rf"(?:{_NOT_CJK_WORD})+(?:['’-](?:{_NOT_CJK_WORD})+)*|[{CJK_CHARS}]")
-"""A word of a spaced script, or one Chinese (Japanese, Korean) character, which counts as one."""
-NUMBER = re.compile(rf"(?<!{_NOT_CJK_WORD})(?<!\.)(?<![A-Za-z]-)-?\d+(?:[.,]\d+)*(?![\d])")
+NUMBER = re.compile(rf"(?<!{NOT_CJK_WORD})(?<!\.)(?<![A-Za-z]-)-?\d+(?:[.,]\d+)*(?![\d])")
 """A number not glued to letters before it ("SKU12" and "BX-2210" are codes) but maybe after ("12kg", "9:30am");
 Chinese characters around it do not glue it ("订单号45821", "3天")."""
 CODE = re.compile(
-    rf"(?<!{_NOT_CJK_WORD})(?<!-)(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z\d]+(?:-[A-Za-z\d]+)*(?!{_NOT_CJK_WORD}|-)"
+    rf"(?<!{NOT_CJK_WORD})(?<!-)(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z\d]+(?:-[A-Za-z\d]+)*(?!{NOT_CJK_WORD}|-)"
 )
 """An identifier of letters and digits, maybe joined by hyphens: BX-2210, A07, SKU12, E-404 (never a plain number)."""
 UNIT = re.compile(r"\d+(?:[.,]\d+)?[A-Za-z]{1,3}|\d{1,2}(?:am|pm)|\d+(?:st|nd|rd|th)", re.IGNORECASE)
@@ -40,22 +35,52 @@ class CheckOutcome:
     name: str
     passed: bool
     message: str
-    """For a failure: one sentence the learner reads. Empty when passed."""
+    """For a failure: one sentence the learner reads (in the interface's language). Empty when passed."""
+    reason: str = ""
+    """For a failure, which way it failed, for code to read (the message is translated): a labels check's
+    "none", "several" or "wrong"; a JSON check's "not_json", "not_object", "words_around" or "missing_keys"."""
 
 
-def words(text: str) -> list[str]:
-    """The words of an answer; each Chinese, Japanese or Korean character counts as one (字数, as teachers count)."""
-    return WORD.findall(text)
-
-
-def _word_unit(text: str, count: int) -> str:
-    """How the length is said: "41 words", or "41 characters (each Chinese character counts as one)"."""
+def _length_message(text: str, count: int, limit: int, at_most: bool) -> str:
+    """The length sentence, in words, in Chinese characters, or in both (each Chinese character counts as a word)."""
     cjk = len(CJK.findall(text))
     if not cjk:
-        return f"{count} word{'s' if count != 1 else ''}"
-    if cjk == count:
-        return f"{count} Chinese character{'s' if count != 1 else ''}"
-    return f"{count} words and Chinese characters (each Chinese character counts as one word)"
+        if at_most:
+            message = ngettext(
+                "Your answer had {count} word; at most {limit} are allowed.",
+                "Your answer had {count} words; at most {limit} are allowed.",
+                count,
+            )
+        else:
+            message = ngettext(
+                "Your answer had {count} word; at least {limit} are needed.",
+                "Your answer had {count} words; at least {limit} are needed.",
+                count,
+            )
+    elif cjk == count:
+        if at_most:
+            message = ngettext(
+                "Your answer had {count} Chinese character; at most {limit} are allowed.",
+                "Your answer had {count} Chinese characters; at most {limit} are allowed.",
+                count,
+            )
+        else:
+            message = ngettext(
+                "Your answer had {count} Chinese character; at least {limit} are needed.",
+                "Your answer had {count} Chinese characters; at least {limit} are needed.",
+                count,
+            )
+    elif at_most:
+        message = _(
+            "Your answer had {count} words and Chinese characters (each Chinese character counts as one word); "
+            "at most {limit} are allowed."
+        )
+    else:
+        message = _(
+            "Your answer had {count} words and Chinese characters (each Chinese character counts as one word); "
+            "at least {limit} are needed."
+        )
+    return message.format(count=count, limit=limit)
 
 
 def normalised(text: str) -> str:
@@ -101,11 +126,25 @@ def labels_found(text: str, labels: list[str], case_sensitive: bool, whole_words
     return [label for label in labels if _has(text, label, case_sensitive, whole_words)]
 
 
-def _quote(items: list[str], joiner: str = "or") -> str:
-    quoted = [f"'{i}'" for i in items]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + f" {joiner} " + quoted[-1]
+def listed(items: list[str]) -> str:
+    """Items one after another, as a list is written in the interface's language ("a, b"; Chinese "a、b")."""
+    return _(", ").join(items)
+
+
+def quoted(items: list[str]) -> list[str]:
+    """Each item in quotation marks, as the interface's language writes them ('a'; Chinese “a”)."""
+    return [_("'{text}'").format(text=item) for item in items]
+
+
+def _one_or_list(items: list[str], one: str, several: str) -> str:
+    """``one`` (a sentence with '{item}') for one item; else ``several``, with {items} and {last} (both quoted).
+
+    Both sentences come translated, so "and"/"or" are the sentence's words, not the code's.
+    """
+    if len(items) == 1:
+        return one.format(item=items[0])
+    marked = quoted(items)
+    return several.format(items=listed(marked[:-1]), last=marked[-1])
 
 
 def parse_json_object(text: str, only: bool = False) -> tuple[dict[str, object] | None, str]:
@@ -116,6 +155,12 @@ def parse_json_object(text: str, only: bool = False) -> tuple[dict[str, object] 
     ``json_only``), words around the object are a failure that quotes them; a code
     fence around the whole answer is still allowed.
     """
+    value, _reason, problem = _read_json(text, only)
+    return value, problem
+
+
+def _read_json(text: str, only: bool) -> tuple[dict[str, object] | None, str, str]:
+    """:func:`parse_json_object`, with which way it failed (a :attr:`CheckOutcome.reason`) before the sentence."""
     body = text.strip()
     around: list[str] = []
     fenced = FENCE.search(body)
@@ -131,15 +176,17 @@ def parse_json_object(text: str, only: bool = False) -> tuple[dict[str, object] 
         except json.JSONDecodeError:
             value = None
         if not isinstance(value, dict):
-            return None, f"Your answer is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+            message = _("Your answer is not valid JSON ({error} at line {line}, column {column}).")
+            return None, "not_json", message.format(error=exc.msg, line=exc.lineno, column=exc.colno)
         around += [body[:start], body[end:]]
     if not isinstance(value, dict):
-        return None, "Your answer must be a JSON object, in curly braces { }."
+        return None, "not_object", _("Your answer must be a JSON object, in curly braces { }.")
     extra = " ".join(" ".join(part.split()) for part in around if part.strip())
     if only and extra:
-        shown = f"'{extra[:40]}...'" if len(extra) > 40 else f"'{extra}'"
-        return None, f"Your answer must be only the JSON object, but it also has the words {shown} around it."
-    return value, ""
+        shown = f"{extra[:40]}..." if len(extra) > 40 else extra
+        message = _("Your answer must be only the JSON object, but it also has the words '{words}' around it.")
+        return None, "words_around", message.format(words=shown)
+    return value, "", ""
 
 
 def run_checks(output: str, checks: Checks, variables: dict[str, str], expected: list[str]) -> list[CheckOutcome]:
@@ -148,73 +195,100 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
     cs, whole = checks.case_sensitive, checks.whole_words
     text = output.strip()
 
-    def add(name: str, ok: bool, message: str) -> None:
-        results.append(CheckOutcome(name, ok, "" if ok else message))
+    def add(name: str, ok: bool, message: str = "", reason: str = "") -> None:
+        results.append(CheckOutcome(name, ok, "" if ok else message, "" if ok else reason))
 
     if checks.labels:
         labels = [_fill(label, variables) for label in checks.labels]
         found = labels_found(text, labels, cs, whole)
         wanted = labels_found(expected[0], labels, False) if expected else []
         if not found:
-            add("labels", False, f"Your answer must be one of {_quote(labels)}, but it names none of them.")
-        elif len(found) > 1:
-            add(
-                "labels",
-                False,
-                f"Your answer names more than one label ({', '.join(found)}); it must give exactly one.",
+            message = _one_or_list(
+                labels,
+                _("Your answer must be one of '{item}', but it names none of them."),
+                _("Your answer must be one of {items} or {last}, but it names none of them."),
             )
+            add("labels", False, message, "none")
+        elif len(found) > 1:
+            message = _("Your answer names more than one label ({labels}); it must give exactly one.")
+            add("labels", False, message.format(labels=listed(found)), "several")
         elif wanted and found[0].casefold() != wanted[0].casefold():
-            add("labels", False, f"Your answer says '{found[0]}', but this case should be labelled '{wanted[0]}'.")
+            message = _("Your answer says '{found}', but this case should be labelled '{wanted}'.")
+            add("labels", False, message.format(found=found[0], wanted=wanted[0]), "wrong")
         else:
-            add("labels", True, "")
+            add("labels", True)
     if checks.contains:
         missing = [n for n in (_fill(c, variables) for c in checks.contains) if not _has(text, n, cs, whole)]
-        add("contains", not missing, f"Your answer must mention {_quote(missing, 'and')}." if missing else "")
+        if missing:
+            message = _one_or_list(
+                missing, _("Your answer must mention '{item}'."), _("Your answer must mention {items} and {last}.")
+            )
+            add("contains", False, message)
+        else:
+            add("contains", True)
     if checks.contains_any:
         options = [_fill(c, variables) for c in checks.contains_any]
-        ok = any(_has(text, n, cs, whole) for n in options)
-        add("contains_any", ok, f"Your answer must mention at least one of {_quote(options)}.")
+        if any(_has(text, n, cs, whole) for n in options):
+            add("contains_any", True)
+        else:
+            message = _one_or_list(
+                options,
+                _("Your answer must mention at least one of '{item}'."),
+                _("Your answer must mention at least one of {items} or {last}."),
+            )
+            add("contains_any", False, message)
     if checks.not_contains:
         present = [n for n in (_fill(c, variables) for c in checks.not_contains) if _has(text, n, cs, whole)]
-        add("not_contains", not present, f"Your answer must not mention {_quote(present, 'and')}." if present else "")
+        if present:
+            message = _one_or_list(
+                present,
+                _("Your answer must not mention '{item}'."),
+                _("Your answer must not mention {items} and {last}."),
+            )
+            add("not_contains", False, message)
+        else:
+            add("not_contains", True)
     if checks.exact is not None:
         want = _fill(checks.exact, variables).strip()
         ok = text == want if cs else text.casefold() == want.casefold()
-        add("exact", ok, f"Your answer must be exactly '{want}' and nothing else.")
+        add("exact", ok, _("Your answer must be exactly '{answer}' and nothing else.").format(answer=want))
     if checks.regex is not None:
         ok = re.search(_fill(checks.regex, variables), text) is not None
-        add("regex", ok, f"Your answer must {checks.explain or 'match the required pattern'}.")
+        if checks.explain:  # the exercise's words, which finish the sentence ("be a five-digit number")
+            message = _("Your answer must {requirement}.").format(requirement=shown(checks.explain))
+        else:
+            message = _("Your answer must match the required pattern.")
+        add("regex", ok, message)
     count = len(words(text))
     if checks.min_words is not None:
-        add(
-            "min_words",
-            count >= checks.min_words,
-            f"Your answer had {_word_unit(text, count)}; at least {checks.min_words} are needed.",
-        )
+        ok = count >= checks.min_words
+        add("min_words", ok, "" if ok else _length_message(text, count, checks.min_words, at_most=False))
     if checks.max_words is not None:
-        add(
-            "max_words",
-            count <= checks.max_words,
-            f"Your answer had {_word_unit(text, count)}; at most {checks.max_words} are allowed.",
-        )
+        ok = count <= checks.max_words
+        add("max_words", ok, "" if ok else _length_message(text, count, checks.max_words, at_most=True))
     if checks.max_lines is not None:
         lines = len([line for line in text.splitlines() if line.strip()])
-        add(
-            "max_lines",
-            lines <= checks.max_lines,
-            f"Your answer had {lines} lines; at most {checks.max_lines} are allowed.",
+        message = ngettext(
+            "Your answer had {count} line; at most {limit} are allowed.",
+            "Your answer had {count} lines; at most {limit} are allowed.",
+            lines,
         )
+        add("max_lines", lines <= checks.max_lines, message.format(count=lines, limit=checks.max_lines))
     if checks.json_keys:
-        value, problem = parse_json_object(text, only=checks.json_only)
+        value, reason, problem = _read_json(text, only=checks.json_only)
         if value is None:
-            add("json_keys", False, problem)
+            add("json_keys", False, problem, reason)
         else:
             missing = [k for k in checks.json_keys if k not in value]
-            add(
-                "json_keys",
-                not missing,
-                f"Your JSON must have the key{'s' if len(missing) > 1 else ''} {_quote(missing, 'and')}.",
-            )
+            if missing:
+                message = _one_or_list(
+                    missing,
+                    _("Your JSON must have the key '{item}'."),
+                    _("Your JSON must have the keys {items} and {last}."),
+                )
+                add("json_keys", False, message, "missing_keys")
+            else:
+                add("json_keys", True)
     if checks.language:
         results.append(language_outcome(text, checks.language))
     return results
@@ -244,86 +318,47 @@ def numbers_outcome(output: str, reference: str) -> CheckOutcome:
         have = {same(n) for n in found}
         missing = [n for n in dict.fromkeys(wanted) if same(n) not in have]
         if missing:
-            got = (
-                f" but your answer says {', '.join(dict.fromkeys(found))}"
-                if found
-                else f" but your answer has no {kind}"
-            )
-            plural = "s" if len(missing) > 1 else ""
-            return CheckOutcome(
-                "numbers", False, f"The expected answer has the {kind}{plural} {', '.join(missing)},{got}."
-            )
+            return CheckOutcome("numbers", False, _missing_message(kind, missing, list(dict.fromkeys(found))))
     return CheckOutcome("numbers", True, "")
 
 
-# --- language: a script and common-word heuristic, no model needed -------------------------
-
-_LATIN_WORDS = {
-    "en": "the and is are of to in it you that for with this be on not have was your we hello yes thanks thank please",
-    "es": "el la los las de que y en un una es por con para no su se del al lo como más hola gracias sí usted está",
-    "fr": "le la les de des et est un une que en du pour pas vous nous il elle dans sur avec ce bonjour merci oui",
-    "de": "der die das und ist nicht ein eine zu den mit von sie ich es auf für dem sich auch hallo danke ja bitte",
-    "pt": "o a os as de que e em um uma é do da para não com por se no na seu sua olá obrigado obrigada sim você",
-    "it": "il lo la gli le di che e è un una per non con del della sono si in al ciao grazie sì questo",
-}
-_SCRIPTS = {
-    "ru": ("Russian", [(0x0400, 0x04FF)]),
-    "uk": ("Ukrainian", [(0x0400, 0x04FF)]),
-    "ar": ("Arabic", [(0x0600, 0x06FF), (0x0750, 0x077F)]),
-    "hi": ("Hindi", [(0x0900, 0x097F)]),
-    "zh": ("Chinese", [(0x4E00, 0x9FFF), (0x3400, 0x4DBF)]),
-    "ja": ("Japanese", [(0x3040, 0x30FF), (0x4E00, 0x9FFF)]),
-    "ko": ("Korean", [(0xAC00, 0xD7AF), (0x1100, 0x11FF)]),
-    "el": ("Greek", [(0x0370, 0x03FF)]),
-    "he": ("Hebrew", [(0x0590, 0x05FF)]),
-    "th": ("Thai", [(0x0E00, 0x0E7F)]),
-}
-_LATIN_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian"}
-SCRIPT_LANGUAGES = frozenset(_SCRIPTS)
-"""Languages recognised by their script, which an English-only embedder cannot read at all."""
-LANGUAGES: dict[str, str] = {**_LATIN_NAMES, **{code: name for code, (name, _) in _SCRIPTS.items()}}
-_WORD_SETS = {code: set(words.split()) for code, words in _LATIN_WORDS.items()}
-
-
-def _in_ranges(ch: str, ranges: list[tuple[int, int]]) -> bool:
-    return any(low <= ord(ch) <= high for low, high in ranges)
-
-
-def detect_language(text: str) -> str | None:
-    """Best guess among LANGUAGES: by script for non-Latin ones, by common words for Latin ones."""
-    letters = [ch for ch in text if ch.isalpha()]
-    if not letters:
-        return None
-    # Chinese and Japanese by weight of words: each character against each word of a spaced script, so a
-    # Chinese answer naming "iPhone 15 Pro" stays Chinese and an English one with a few characters stays English
-    han = sum(_in_ranges(ch, _SCRIPTS["zh"][1]) for ch in letters)
-    kana = sum(_in_ranges(ch, [(0x3040, 0x30FF)]) for ch in letters)
-    if han + kana:
-        spaced = len([w for w in words(text) if not CJK.fullmatch(w) and any(ch.isalpha() for ch in w)])
-        if han + kana >= spaced:
-            return "ja" if kana else "zh"
-        letters = [ch for ch in letters if not CJK.match(ch)]
-    for code, (_, ranges) in _SCRIPTS.items():
-        if code in ("uk", "ja"):
-            continue
-        if sum(_in_ranges(ch, ranges) for ch in letters) / len(letters) >= 0.5:
-            if code == "zh" and any(_in_ranges(ch, [(0x3040, 0x30FF)]) for ch in letters):
-                return "ja"
-            return code
-    if any(_in_ranges(ch, [(0x3040, 0x30FF)]) for ch in letters):
-        return "ja"
-    tokens = [w.casefold() for w in words(text)]
-    hits = {code: sum(t in vocabulary for t in tokens) for code, vocabulary in _WORD_SETS.items()}
-    best = max(hits.values())
-    winners = [code for code, count in hits.items() if count == best]
-    return winners[0] if best > 0 and len(winners) == 1 else None
+def _missing_message(kind: str, missing: list[str], found: list[str]) -> str:
+    """The sentence when the reference's numbers (or codes) are not all in the answer: by kind, and what it says."""
+    count = len(missing)
+    if kind == "number" and found:
+        message = ngettext(
+            "The expected answer has the number {missing}, but your answer says {found}.",
+            "The expected answer has the numbers {missing}, but your answer says {found}.",
+            count,
+        )
+    elif kind == "number":
+        message = ngettext(
+            "The expected answer has the number {missing}, but your answer has no number.",
+            "The expected answer has the numbers {missing}, but your answer has no number.",
+            count,
+        )
+    elif found:
+        message = ngettext(
+            "The expected answer has the code {missing}, but your answer says {found}.",
+            "The expected answer has the codes {missing}, but your answer says {found}.",
+            count,
+        )
+    else:
+        message = ngettext(
+            "The expected answer has the code {missing}, but your answer has no code.",
+            "The expected answer has the codes {missing}, but your answer has no code.",
+            count,
+        )
+    return message.format(missing=listed(missing), found=listed(found))
 
 
 def language_outcome(text: str, code: str) -> CheckOutcome:
-    name = LANGUAGES.get(code, code)
+    name = language_name(code)
     found = detect_language(text)
     if found == code or (code == "uk" and found == "ru"):
         return CheckOutcome("language", True, "")
     if found is None:
-        return CheckOutcome("language", False, f"Your answer must be in {name}; it could not be recognised as {name}.")
-    return CheckOutcome("language", False, f"Your answer must be in {name}, but it looks like {LANGUAGES[found]}.")
+        message = _("Your answer must be in {language}; it could not be recognised as {language}.")
+        return CheckOutcome("language", False, message.format(language=name))
+    message = _("Your answer must be in {language}, but it looks like {found}.")
+    return CheckOutcome("language", False, message.format(language=name, found=language_name(found)))

@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from ..i18n import _
+
 
 def node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, bool]:
     """The deepest node along ``loc``; the flag says whether the whole path was found."""
@@ -45,9 +47,9 @@ def where(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for i, part in enumerate(loc):
         if isinstance(part, int) and i > 0 and loc[i - 1] == "cases":
-            parts[-1] = f"case {part + 1}"
+            parts[-1] = _("case {number}").format(number=part + 1)
         elif isinstance(part, int):
-            parts.append(f"item {part + 1}")
+            parts.append(_("item {number}").format(number=part + 1))
         else:
             parts.append(str(part))
-    return " > ".join(parts) if parts else "file"
+    return " > ".join(parts) if parts else _("file")

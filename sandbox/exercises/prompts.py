@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ..errors import PromptError
+from ..i18n import _
 
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
 
@@ -42,7 +43,7 @@ class RenderedPrompt:
         if not self.appended:
             return ""
         names = ", ".join("{" + n + "}" for n in self.appended)
-        return f"Your prompt had no {names}, so the case text was added at the end of it."
+        return _("Your prompt had no {names}, so the case text was added at the end of it.").format(names=names)
 
 
 def visible(ch: str) -> bool:
@@ -54,19 +55,35 @@ def check_prompt(template: str, variables: set[str], max_chars: int) -> str:
     """Clean a prompt and raise :class:`PromptError` if it cannot run; returns the cleaned prompt."""
     text = clean_text(template).strip()
     if not any(visible(ch) for ch in text):  # empty, or only spaces and invisible marks (zero-width spaces)
-        hint = " Put {input} where the case text should go." if "input" in variables else ""
-        raise PromptError(f"Your prompt is empty. Write an instruction for the model.{hint}")
+        if "input" in variables:  # not formatted: the braces of {input} are written once
+            raise PromptError(
+                _(
+                    "Your prompt is empty. Write an instruction for the model. Put {input} where the case text should go."
+                )
+            )
+        raise PromptError(_("Your prompt is empty. Write an instruction for the model."))
     unknown = placeholders_in(text) - variables
     if unknown:
         used = ", ".join("{" + u + "}" for u in sorted(unknown))
         known = ", ".join("{" + v + "}" for v in sorted(variables))
-        offer = f" This exercise gives you {known}." if known else " This exercise has no case text to fill in."
-        raise PromptError(
-            f"Your prompt uses {used}, which this exercise does not have.{offer} "
-            "To show braces literally, write them twice: {{ and }}."
-        )
+        if known:
+            message = _(
+                "Your prompt uses {used}, which this exercise does not have. This exercise gives you {known}. "
+                "To show braces literally, write them twice: {{{{ and }}}}."
+            )
+        else:
+            message = _(
+                "Your prompt uses {used}, which this exercise does not have. "
+                "This exercise has no case text to fill in. "
+                "To show braces literally, write them twice: {{{{ and }}}}."
+            )
+        raise PromptError(message.format(used=used, known=known))
     if len(text) > max_chars:
-        raise PromptError(f"Your prompt is {len(text):,} characters long; the limit is {max_chars:,}. Make it shorter.")
+        raise PromptError(
+            _("Your prompt is {length:,} characters long; the limit is {limit:,}. Make it shorter.").format(
+                length=len(text), limit=max_chars
+            )
+        )
     return text
 
 
@@ -97,7 +114,9 @@ def render(template: str, variables: dict[str, str], max_chars: int, append_miss
         rendered = f"{rendered}\n\n{tail}"
     if len(rendered) > max_chars:
         raise PromptError(
-            f"With the case text filled in, your prompt is {len(rendered):,} characters long; "
-            f"the limit is {max_chars:,}. Make it shorter."
+            _(
+                "With the case text filled in, your prompt is {length:,} characters long; "
+                "the limit is {limit:,}. Make it shorter."
+            ).format(length=len(rendered), limit=max_chars)
         )
     return RenderedPrompt(text=rendered, appended=missing)

@@ -10,24 +10,50 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator, field_validator
+
+from ..i18n import LANGUAGES, N_, Localized, _, normalise
 
 Text = Annotated[str, Field(min_length=1)]
 
+
+def _in_languages(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A text for learners, or a mapping by language (``{en: ..., zh: ...}``): each language's text checked alone."""
+    if isinstance(value, Localized):  # copied from a model already read (a case's checks merged into the exercise's)
+        handler(str(value))
+        return value
+    if not isinstance(value, dict):
+        return handler(value)
+    if not value:
+        raise ValueError(
+            _("write the text, or one text per language ({languages})").format(languages=", ".join(LANGUAGES))
+        )
+    texts: dict[str, str] = {}
+    for key, text in value.items():
+        code = normalise(str(key))
+        if code is None:
+            raise ValueError(_("'{key}' is not a language of the interface; use en or zh").format(key=key))
+        texts[code] = handler(text)
+    return Localized(texts)
+
+
+LearnerText = Annotated[str, WrapValidator(_in_languages)]
+"""A text learners read (title, task, hints, intro, explain): one text, or one per language of the interface."""
+
 TECHNIQUES = {
-    "instructions": "Clear instructions and output format",
-    "role": "Role and audience",
-    "grounding": "Grounding the answer in given text",
-    "few-shot": "Few-shot examples",
-    "structured": "Structured output",
-    "classification": "Labelling and classification",
-    "extraction": "Extraction",
-    "rewriting": "Summarising and rewriting",
-    "steps": "Breaking a task into steps",
-    "system-prompt": "The system prompt",
-    "prefill": "Starting the model's answer",
+    "instructions": N_("Clear instructions and output format"),
+    "role": N_("Role and audience"),
+    "grounding": N_("Grounding the answer in given text"),
+    "few-shot": N_("Few-shot examples"),
+    "structured": N_("Structured output"),
+    "classification": N_("Labelling and classification"),
+    "extraction": N_("Extraction"),
+    "rewriting": N_("Summarising and rewriting"),
+    "steps": N_("Breaking a task into steps"),
+    "system-prompt": N_("The system prompt"),
+    "prefill": N_("Starting the model's answer"),
 }
-"""The prompting techniques an exercise can teach (``technique:``), with the name learners see."""
+"""The prompting techniques an exercise can teach (``technique:``), with the name learners see (``_()`` where shown)."""
 
 
 def _as_list(value: Any) -> Any:
@@ -57,7 +83,7 @@ class Checks(BaseModel):
     """The whole answer, after trimming spaces, must be exactly this."""
     regex: str | None = None
     """The answer must match this regular expression (searched anywhere)."""
-    explain: str | None = None
+    explain: Annotated[LearnerText, Field(min_length=1)] | None = None
     """What the regex asks for, in words; shown to the learner instead of the pattern."""
     min_words: Annotated[int, Field(ge=1)] | None = None
     max_words: Annotated[int, Field(ge=1)] | None = None
@@ -150,16 +176,16 @@ class Exercise(BaseModel):
 
     id: str = ""
     """Defaults to the file name without ``.yaml``."""
-    title: Text
+    title: Annotated[LearnerText, Field(min_length=1)]
     difficulty: Annotated[int, Field(ge=1, le=5)] = 1
-    task: Text
+    task: Annotated[LearnerText, Field(min_length=1)]
     cases: Annotated[list[Case], Field(min_length=1)]
     checks: Checks | None = None
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] | dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] | None = (
         None
     )
     """The similarity a case needs; or one per model, ``{default: 0.6, qwen2.5-0.5b-instruct: 0.7}``."""
-    hints: list[Text] = Field(default_factory=list)
+    hints: list[Annotated[LearnerText, Field(min_length=1)]] = Field(default_factory=list)
     hints_after: Annotated[int, Field(ge=1, le=20)] = 1
     """Failed attempts that unlock each next hint."""
     solution: str | None = None
@@ -188,6 +214,8 @@ class Exercise(BaseModel):
     # Filled in by the loader, never by the file.
     track: str = Field(default="", exclude=True)
     path: str = Field(default="", exclude=True)
+    notes: list[str] = Field(default_factory=list, exclude=True)
+    """Not problems (the file loads): texts that lack a language of the interface (``translations``)."""
 
     @field_validator("hints", mode="before")
     @classmethod
@@ -220,7 +248,9 @@ class Track(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = ""
-    title: Text
+    title: Annotated[LearnerText, Field(min_length=1)]
     order: int = 100
-    intro: str = ""
+    intro: LearnerText = ""
     """A short introduction shown above the track's exercises (Markdown)."""
+    notes: list[str] = Field(default_factory=list, exclude=True)
+    """Filled in by the loader: texts that lack a language of the interface."""

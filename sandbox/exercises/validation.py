@@ -11,7 +11,9 @@ from typing import Any
 
 import yaml
 
-from .checks import LANGUAGES, labels_found
+from ..i18n import _
+from .checks import labels_found
+from .languages import LANGUAGES
 from .locations import key_line, where
 from .prompts import placeholders_in
 from .schema import TECHNIQUES, Checks, Exercise
@@ -29,28 +31,41 @@ def semantic_problems(exercise: Exercise, node: yaml.Node | None, display: str) 
     names = exercise.variable_names()
     for index, case in enumerate(exercise.cases):
         if case.input is not None and case.vars:
-            add(("cases", index, "vars"), "use either 'input' or 'vars' in a case, not both")
+            add(("cases", index, "vars"), _("use either 'input' or 'vars' in a case, not both"))
         if set(case.variables()) != names:
-            want = ", ".join(sorted(names)) or "no variables"
-            have = ", ".join(sorted(case.variables())) or "no variables"
-            add(("cases", index), f"every case must give the same variables as case 1 ({want}); this one gives {have}")
+            want = ", ".join(sorted(names)) or _("no variables")
+            have = ", ".join(sorted(case.variables())) or _("no variables")
+            add(
+                ("cases", index),
+                _("every case must give the same variables as case 1 ({want}); this one gives {have}").format(
+                    want=want, have=have
+                ),
+            )
         for name in case.variables():
             if not re.fullmatch(r"\w+", name):
-                add(("cases", index, "vars", name), f"variable name '{name}' may only use letters, digits and _")
+                add(
+                    ("cases", index, "vars", name),
+                    _("variable name '{name}' may only use letters, digits and _").format(name=name),
+                )
         checks = exercise.case_checks(index)
         if not case.expect and checks.is_empty():
             add(
                 ("cases", index, "expect"),
-                "add reference outputs ('expect: [...]') or rule 'checks' so this case can be graded",
+                _("add reference outputs ('expect: [...]') or rule 'checks' so this case can be graded"),
             )
         if checks.labels:
             found = _labels_in_expect(case.expect, checks.labels)
             if len(found) != 1:
-                add(
-                    ("cases", index, "expect"),
-                    f"with 'labels' set, the first expected output must name exactly one of {checks.labels}; "
-                    f"it names {found or 'none'}",
-                )
+                if found:
+                    message = _(
+                        "with 'labels' set, the first expected output must name exactly one of {labels}; "
+                        "it names {found}"
+                    )
+                else:
+                    message = _(
+                        "with 'labels' set, the first expected output must name exactly one of {labels}; it names none"
+                    )
+                add(("cases", index, "expect"), message.format(labels=checks.labels, found=found))
         for key in ("checks",):
             if case.checks is not None:
                 problems.extend(_check_problems(case.checks, ("cases", index, key), node, display))
@@ -59,15 +74,17 @@ def semantic_problems(exercise: Exercise, node: yaml.Node | None, display: str) 
     if exercise.edit in ("system", "prefill") and not exercise.user:
         add(
             ("edit",),
-            f"with 'edit: {exercise.edit}', add the fixed message the model answers, for example:\n    user: \"{{input}}\"",
+            _(
+                "with 'edit: {edit}', add the fixed message the model answers, for example:\n    user: \"{{input}}\""
+            ).format(edit=exercise.edit),
         )
     if exercise.edit == "prompt" and exercise.user:
         add(
             ("user",),
-            "'user' is the fixed message for 'edit: system' or 'edit: prefill'; add one of those or remove 'user'",
+            _("'user' is the fixed message for 'edit: system' or 'edit: prefill'; add one of those or remove 'user'"),
         )
     if exercise.edit == "system" and exercise.system:
-        add(("system",), "with 'edit: system' the learner writes the system prompt; remove the fixed 'system'")
+        add(("system",), _("with 'edit: system' the learner writes the system prompt; remove the fixed 'system'"))
     templates: list[tuple[tuple[str | int, ...], str | None]] = [(("solution",), exercise.solution)]
     templates += [(("variants", number), text) for number, text in enumerate(exercise.variants)]
     templates += [(("user",), exercise.user), (("system",), exercise.system)]
@@ -75,10 +92,11 @@ def semantic_problems(exercise: Exercise, node: yaml.Node | None, display: str) 
         if template:
             unknown = placeholders_in(template) - names
             if unknown:
-                add(
-                    place,
-                    f"uses {_braced(unknown)}, which the cases do not define (they define {_braced(names) or 'nothing'})",
-                )
+                if names:
+                    message = _("uses {unknown}, which the cases do not define (they define {defined})")
+                else:
+                    message = _("uses {unknown}, which the cases do not define (they define nothing)")
+                add(place, message.format(unknown=_braced(unknown), defined=_braced(names)))
     for index in range(len(exercise.cases)):
         checks = exercise.case_checks(index)
         used = set()
@@ -86,23 +104,38 @@ def semantic_problems(exercise: Exercise, node: yaml.Node | None, display: str) 
             used |= {name for name in placeholders_in(value) if not name.isdigit()}  # regex {5} is no variable
         unknown = used - set(exercise.cases[index].variables())
         if unknown:
-            add(("cases", index), f"the checks use {_braced(unknown)}, which this case does not define")
+            add(
+                ("cases", index),
+                _("the checks use {unknown}, which this case does not define").format(unknown=_braced(unknown)),
+            )
         if checks.language is not None and checks.language not in LANGUAGES:
             own = exercise.cases[index].checks
             loc = ("cases", index, "checks", "language") if own and own.language else ("checks", "language")
             add(
                 loc,
-                f"language '{checks.language}' is not one the check knows; use one of: {', '.join(sorted(LANGUAGES))}",
+                _("language '{language}' is not one the check knows; use one of: {languages}").format(
+                    language=checks.language, languages=", ".join(sorted(LANGUAGES))
+                ),
             )
     if exercise.technique is not None and exercise.technique not in TECHNIQUES:
         close = difflib.get_close_matches(exercise.technique, list(TECHNIQUES), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        if close:
+            message = _(
+                "'{technique}' is not a technique the app knows; did you mean '{close}'? use one of: {techniques}"
+            )
+        else:
+            message = _("'{technique}' is not a technique the app knows; use one of: {techniques}")
         add(
             ("technique",),
-            f"'{exercise.technique}' is not a technique the app knows; {hint}use one of: {', '.join(TECHNIQUES)}",
+            message.format(
+                technique=exercise.technique, close=close[0] if close else "", techniques=", ".join(TECHNIQUES)
+            ),
         )
     if exercise.id and not ID_PATTERN.match(exercise.id):
-        add(("id",), f"'{exercise.id}' is not a valid id; use lower-case letters, digits, '-' and '_'")
+        add(
+            ("id",),
+            _("'{id}' is not a valid id; use lower-case letters, digits, '-' and '_'").format(id=exercise.id),
+        )
     return problems
 
 
@@ -127,18 +160,19 @@ def _check_problems(checks: Checks, loc: tuple[Any, ...], node: yaml.Node | None
             re.compile(checks.regex)
         except re.error as exc:
             line = key_line(node, (*loc, "regex"))
-            problems.append(
-                f"{display}:{line}: {where((*loc, 'regex'))}: the pattern does not compile ({exc}); fix it or use 'contains'"
-            )
+            message = _("the pattern does not compile ({error}); fix it or use 'contains'").format(error=exc)
+            problems.append(f"{display}:{line}: {where((*loc, 'regex'))}: {message}")
         if not checks.explain:
             line = key_line(node, (*loc, "regex"))
-            problems.append(
-                f"{display}:{line}: {where((*loc, 'regex'))}: add 'explain:' with what the pattern asks for, "
+            message = _(
+                "add 'explain:' with what the pattern asks for, "
                 "in words a learner understands (it is shown instead of the pattern)"
             )
+            problems.append(f"{display}:{line}: {where((*loc, 'regex'))}: {message}")
     if checks.min_words and checks.max_words and checks.min_words > checks.max_words:
         line = key_line(node, (*loc, "min_words"))
-        problems.append(f"{display}:{line}: {where((*loc, 'min_words'))}: min_words is larger than max_words")
+        message = _("min_words is larger than max_words")
+        problems.append(f"{display}:{line}: {where((*loc, 'min_words'))}: {message}")
     return problems
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..errors import ModelError
+from ..i18n import _
 from .manifests import ServerManifest, get_manifest
 
 
@@ -12,10 +13,14 @@ def answering_line(settings: Settings) -> str:
     try:
         manifest = get_manifest(settings, settings.generator, "generator")
     except ModelError:
-        return f"The language model '{settings.generator}' is not set up; see `prompt-sandbox models list`."
+        return _("The language model '{model}' is not set up; see `prompt-sandbox models list`.").format(
+            model=settings.generator
+        )
     if isinstance(manifest, ServerManifest):
-        return f"Answers come from {manifest.label}, on the model server at {manifest.server.base_url}."
-    return f"Answers come from {manifest.label}, running on this computer."
+        return _("Answers come from {model}, on the model server at {address}.").format(
+            model=manifest.label, address=manifest.server.base_url
+        )
+    return _("Answers come from {model}, running on this computer.").format(model=manifest.label)
 
 
 def speaks(settings: Settings, language: str) -> bool:
@@ -26,17 +31,36 @@ def speaks(settings: Settings, language: str) -> bool:
         return True  # the missing model is the problem, and is said elsewhere
 
 
+def prompt_language(settings: Settings, interface: str, exercise_language: str) -> str:
+    """For a page in a language the class's model does not read: which language to write the prompt in; else "".
+
+    The cases and the model's answers are in the exercise's language, so the prompt is too.
+    """
+    if exercise_language == interface or speaks(settings, interface) or not speaks(settings, exercise_language):
+        return ""
+    manifest = get_manifest(settings, settings.generator, "generator")
+    if exercise_language != "en":
+        return ""
+    return _(
+        "The model of this class ({model}) reads and writes English only, so write your prompt in English. "
+        "The cases and the model's answers are in English too."
+    ).format(model=manifest.label)
+
+
 def language_gap(settings: Settings, language: str, language_name: str) -> str:
-    """Why an exercise in ``language`` cannot run on the class's model, for the page and the CLI; "" when it can."""
+    """Why an exercise in ``language`` cannot run on the class's model, for the page and the CLI; "" when it can.
+
+    ``language_name`` is said in the current language where the catalog has it (a name marked with ``N_``).
+    """
     if speaks(settings, language):
         return ""
     manifest = get_manifest(settings, settings.generator, "generator")
-    spoken = ", ".join(manifest.languages) or "none"
-    return (
-        f"This exercise is in {language_name}, and the model this class uses ({manifest.label}) does not read or "
-        f"write {language_name} (its languages: {spoken}). An instructor can switch the class to a model that "
+    spoken = ", ".join(manifest.languages) or _("none")
+    return _(
+        "This exercise is in {language}, and the model this class uses ({model}) does not read or "
+        "write {language} (its languages: {spoken}). An instructor can switch the class to a model that "
         "does, such as Qwen2.5 (see models/README.md)."
-    )
+    ).format(language=_(language_name), model=manifest.label, spoken=spoken)
 
 
 def model_health(settings: Settings) -> tuple[bool | None, str]:

@@ -56,6 +56,7 @@ def test_migrations_run_once(settings, database) -> None:
         "002_classes_and_releases",
         "003_ungraded_runs",
         "004_sign_in",
+        "005_interface_language",
     ]
 
 
@@ -162,6 +163,7 @@ def test_a_version_1_database_upgrades_in_place(settings) -> None:
         "002_classes_and_releases",
         "003_ungraded_runs",
         "004_sign_in",
+        "005_interface_language",
     ]
     assert upgraded.learners() == [Learner(1, "Ana", "", has_pin=False)], "on the class list, without a PIN yet"
     ana = upgraded.learner("Ana")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.exercises.checks import codes_in, detect_language, numbers_in, numbers_outcome, run_checks, words
+from sandbox.exercises.checks import codes_in, numbers_in, numbers_outcome, run_checks
+from sandbox.exercises.languages import detect_language, words
 from sandbox.exercises.schema import Checks
 
 CASES = [

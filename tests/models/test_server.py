@@ -174,7 +174,7 @@ def test_a_run_the_server_cannot_answer_is_kept_as_not_graded(tmp_path, monkeypa
     st.cache_resource.clear()
     at = as_learner("Ana", exercise="sentiment-label")
     at.default_timeout = 60
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     at.text_area(key="prompt::sentiment-label").input("Is this review positive or negative? {input}")
     at.button(key="run").click().run()
     assert any(f"The model server at {url} is not answering" in e.value for e in at.error)

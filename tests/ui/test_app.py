@@ -100,7 +100,7 @@ def test_without_an_instructor_a_learner_adds_themselves_with_a_pin(fakes, monke
 
 def test_running_an_exercise_shows_verdict_and_saves_the_attempt(fakes) -> None:
     at = as_learner("Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     assert at.title[0].value == "Label review sentiment"
     at.text_area(key="prompt::sentiment-label").input(SOLUTION)
     at.button(key="run").click().run()
@@ -118,7 +118,7 @@ def test_running_an_exercise_shows_verdict_and_saves_the_attempt(fakes) -> None:
 
 def test_the_practice_page_names_the_track_and_technique_and_offers_the_track_intro(fakes) -> None:
     at = as_learner("Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     assert not at.exception
     caption = at.caption[0].value
     assert caption.startswith("Getting started · Technique: Labelling and classification · Level 1 of 5")
@@ -129,7 +129,7 @@ def test_the_practice_page_names_the_track_and_technique_and_offers_the_track_in
 def test_hidden_case_outputs_never_reach_the_page(fakes) -> None:
     fakes.replies = ["Negative", "Positive", "SECRET-HIDDEN-ANSWER", "ANOTHER-SECRET"]
     at = as_learner("Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     at.text_area(key="prompt::sentiment-label").input(SOLUTION)
     at.button(key="run").click().run()
     page = texts(at)
@@ -143,7 +143,7 @@ def test_hidden_case_outputs_never_reach_the_page(fakes) -> None:
 
 def test_a_prompt_with_an_unknown_placeholder_is_explained(fakes) -> None:
     at = as_learner("Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     at.text_area(key="prompt::sentiment-label").input("Label {review}")
     at.button(key="run").click().run()
     assert "uses {review}, which this exercise does not have" in at.error[0].value
@@ -158,7 +158,7 @@ def test_a_model_that_fails_to_load_shows_a_message_and_the_page_survives(monkey
     monkeypatch.setattr(factory, "build_embedder", lambda settings, progress=None, beside=None: FakeEmbedder())
     st.cache_resource.clear()
     at = as_learner("Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     at.text_area(key="prompt::sentiment-label").input(SOLUTION)
     at.button(key="run").click().run()
     assert not at.exception
@@ -176,7 +176,7 @@ def test_names_and_addresses_are_shown_as_typed_never_as_markdown(fakes) -> None
         f"\\!\\[t\\]\\(http{joiner}\\:\\/\\/x\\/n\\)**"
     )
     lost = as_learner("Ana", exercise="[here](http://example.com)")
-    lost.switch_page("pages/exercise.py").run()
+    lost.switch_page("views/practice.py").run()
     assert lost.warning[0].value == (
         f"There is no exercise '\\[here\\]\\(http{joiner}\\:\\/\\/example\\.com\\)'. Pick one below."
     )
@@ -189,12 +189,12 @@ def test_a_run_is_never_graded_on_an_exercise_the_learner_did_not_pick(fakes, wr
     gone = write_exercise("t/second.yaml", one.replace("First", "Second"))
     monkeypatch.setenv("PROMPT_SANDBOX_EXERCISES", str(write_exercise.root))
     earlier = as_learner("Ana", exercise="first")
-    earlier.switch_page("pages/exercise.py").run()
+    earlier.switch_page("views/practice.py").run()
     earlier.text_area(key="prompt::first").input("Repeat {input}")
     earlier.button(key="run").click().run()  # Ana's earlier attempt at the first exercise
     sent = len(fakes.requests)
     at = as_learner("Ana", exercise="second")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     at.text_area(key="prompt::second").input("Say {input}")
     gone.unlink()
     at.button(key="run").click().run()
@@ -209,7 +209,7 @@ def test_a_run_is_never_graded_on_an_exercise_the_learner_did_not_pick(fakes, wr
 def test_playground_streams_an_answer_without_grading(fakes) -> None:
     fakes.replies = ["Hello there, learner."]
     at = app()
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("views/playground.py").run()
     at.text_area(key="pg_prompt").input("Say hello")
     at.button(key="pg_run").click().run()
     assert "Hello there, learner." in [c.value for c in at.code]
@@ -219,7 +219,7 @@ def test_playground_streams_an_answer_without_grading(fakes) -> None:
 def test_a_system_prompt_exercise_shows_which_part_is_the_learners(fakes) -> None:
     fakes.replies = ["Wipe it down.", "No, ask a colleague.", "Stop the press now.", "Bring your ID card."]
     at = as_learner("Ana", exercise="short-answers")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     assert at.text_area(key="prompt::short-answers").label == "Your system prompt"
     page = texts(at)
     assert "User message" in page and "{input}" in [c.value for c in at.code]
@@ -233,7 +233,7 @@ def test_a_system_prompt_exercise_shows_which_part_is_the_learners(fakes) -> Non
 def test_the_playground_passes_system_and_prefill(fakes) -> None:
     fakes.replies = ["Becker", '"}']
     at = app()
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("views/playground.py").run()
     at.text_area(key="pg_system").input("You extract names.")
     at.text_area(key="pg_prompt").input("Who flew to Hamburg? Tom Becker did.")
     at.text_input(key="pg_prefill").input("Tom ")
@@ -248,9 +248,9 @@ def test_an_unusable_data_folder_is_explained_on_every_page_without_a_traceback(
     monkeypatch.setenv("PROMPT_SANDBOX_DATA", str(tmp_path / "a-file" / "data"))
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
     pages = {"home": app().run()}
-    for page in ("exercise", "instructor"):
+    for page in ("practice", "instructor"):
         pages[page] = app(exercise="sentiment-label")
-        pages[page].switch_page(f"pages/{page}.py").run()
+        pages[page].switch_page(f"views/{page}.py").run()
     pages["instructor"].text_input(key="passcode_input").input("teach-42")
     pages["instructor"].button[0].click().run()
     for name, at in pages.items():
@@ -259,13 +259,13 @@ def test_an_unusable_data_folder_is_explained_on_every_page_without_a_traceback(
         assert message.startswith(f"Cannot create the data folder {tmp_path / 'a-file' / 'data'}: Not a directory.")
         assert "PROMPT_SANDBOX_DATA" in message and "Traceback" not in texts(at), name
     playground = app()
-    playground.switch_page("pages/playground.py").run()
+    playground.switch_page("views/playground.py").run()
     assert not playground.exception and not playground.error, "the playground needs no database"
 
 
 def test_a_released_solution_reaches_learners_who_have_not_passed(fakes, monkeypatch) -> None:
     at = as_learner("Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     assert not any("solution" in e.label for e in at.expander)
     Store(load_settings().database_path).release_solution("sentiment-label")
     at.run()
@@ -275,7 +275,7 @@ def test_a_released_solution_reaches_learners_who_have_not_passed(fakes, monkeyp
 def test_hints_unlock_after_failed_attempts(fakes) -> None:
     fakes.replies = ["maybe", "maybe", "maybe", "maybe"]
     at = as_learner("Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     assert "Hint 1 of 2 unlocks after 1 more failed attempt." in texts(at)
     assert "Tell the model which two words" not in texts(at)
     at.text_area(key="prompt::sentiment-label").input("Label: {input}")
@@ -288,7 +288,7 @@ def test_hints_unlock_after_failed_attempts(fakes) -> None:
 def test_a_failed_run_says_what_to_change_and_the_second_puts_answers_beside_the_expected(fakes) -> None:
     fakes.replies = ["maybe"] * 8
     at = as_learner("Ana", exercise="sentiment-label")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     at.text_area(key="prompt::sentiment-label").input("Label: {input}")
     at.button(key="run").click().run()
     assert not at.exception
@@ -326,7 +326,7 @@ def test_pages_render_while_the_model_loads_and_run_waits_with_a_message(monkeyp
         assert not at.exception and not generator.loaded
         assert at.title[0].value == "Practise writing prompts"
         at = as_learner("Ana", exercise="sentiment-label")
-        at.switch_page("pages/exercise.py").run()
+        at.switch_page("views/practice.py").run()
         at.text_area(key="prompt::sentiment-label").input(SOLUTION)
         threading.Timer(1.0, generator.ready.set).start()
         at.button(key="run").click().run()
@@ -361,7 +361,7 @@ def test_a_run_cut_off_by_a_stopped_app_is_told_once_as_lost_and_not_counted(fak
 
 def test_a_chinese_exercise_on_an_english_only_model_says_why_it_cannot_run(fakes) -> None:
     at = as_learner("Ana", exercise="review-sentiment-zh")
-    at.switch_page("pages/exercise.py").run()
+    at.switch_page("views/practice.py").run()
     assert at.title[0].value == "评论情感标注"
     assert at.warning[0].value.startswith("This exercise is in Chinese, and the model this class uses (SmolLM2")
     assert at.button(key="run").disabled

@@ -150,7 +150,9 @@ def test_the_instructor_page_opens_only_with_the_passcode(server, page) -> None:
     page.get_by_role("tab", name="Export").click()
     with page.expect_download() as download:
         page.get_by_role("button", name="Gradebook (CSV)").click()
-    text = Path(download.value.path()).read_text(encoding="utf-8")
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "a byte-order mark, so Excel reads Chinese names and headers as UTF-8"
+    text = raw.decode("utf-8-sig")
     assert text.splitlines()[0] == "learner,class,exercise,passed,best_score,attempts,first_passed_at"
     assert "Chen Wei,,sentiment-label,no,0,0," in text
 

@@ -29,12 +29,12 @@ def test_a_broken_file_is_listed_for_the_instructor_and_learners_see_no_details(
     assert [p.proto.label for p in at.get("page_link")] == ["Good one"]
     assert "1 exercise is being fixed by your instructor and not shown yet." in texts(at)
     practice = as_learner("Ana", exercise="bad")
-    practice.switch_page("pages/exercise.py").run()
+    practice.switch_page("views/practice.py").run()
     assert "This exercise is being fixed by your instructor" in practice.warning[0].value
     for page in (at, practice):
         assert "bad.yaml" not in texts(page) and "2024-06-01" not in texts(page) and "90" not in texts(page)
     teacher = app()
-    teacher.switch_page("pages/instructor.py").run()
+    teacher.switch_page("views/instructor.py").run()
     teacher.text_input(key="passcode_input").input("teach-42")
     teacher.button[0].click().run()
     problems = "\n".join(c.value for c in teacher.code)
@@ -46,7 +46,7 @@ def test_a_broken_file_is_listed_for_the_instructor_and_learners_see_no_details(
 def test_the_instructor_page_is_closed_without_a_configured_passcode(fakes, monkeypatch) -> None:
     monkeypatch.delenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", raising=False)
     at = app()
-    at.switch_page("pages/instructor.py").run()
+    at.switch_page("views/instructor.py").run()
     assert "The instructor page is closed" in at.info[0].value
     assert not at.get("tab")
 
@@ -55,7 +55,7 @@ def test_the_instructor_page_needs_the_passcode(fakes, monkeypatch) -> None:
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
     Store(load_settings().database_path).learner("Secret Learner", "B-12")
     at = app()
-    at.switch_page("pages/instructor.py").run()
+    at.switch_page("views/instructor.py").run()
     assert "Secret Learner" not in texts(at) and not at.dataframe
     at.text_input(key="passcode_input").input("wrong")
     at.button[0].click().run()
@@ -78,7 +78,7 @@ def test_the_instructor_page_needs_the_passcode(fakes, monkeypatch) -> None:
 def test_wrong_passcodes_slow_the_next_try_and_the_instructor_session_expires(fakes, monkeypatch) -> None:
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", hash_passcode("teach-42"))
     at = app()
-    at.switch_page("pages/instructor.py").run()
+    at.switch_page("views/instructor.py").run()
 
     def attempt(code: str) -> str:
         at.text_input(key="passcode_input").input(code)
@@ -100,14 +100,14 @@ def test_wrong_passcodes_slow_the_next_try_and_the_instructor_session_expires(fa
 def ana_passes_sentiment_label(monkeypatch) -> None:
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
     learner = as_learner("Ana", exercise="sentiment-label")
-    learner.switch_page("pages/exercise.py").run()
+    learner.switch_page("views/practice.py").run()
     learner.text_area(key="prompt::sentiment-label").input(SOLUTION)
     learner.button(key="run").click().run()
 
 
 def opened_with_passcode() -> AppTest:
     at = app()
-    at.switch_page("pages/instructor.py").run()
+    at.switch_page("views/instructor.py").run()
     at.text_input(key="passcode_input").input("teach-42")
     at.button[0].click().run()
     return at
@@ -181,14 +181,15 @@ def test_a_csv_class_list_is_read_with_its_problems_named_by_line(tmp_path) -> N
 
 
 def test_exercise_health_shows_how_many_good_prompts_pass(fakes, monkeypatch) -> None:
-    from sandbox.authoring.solvability import SolveReport, VariantResult, save_reports
+    from sandbox.authoring.health import save_reports
+    from sandbox.authoring.solvability import SolveReport, VariantResult
 
     monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
     shaky = SolveReport("order-number", True, 0.9, cases=3, solution_cases_passed=3)
     shaky.variants = [VariantResult("v1", True, 0.8), VariantResult("v2", False), VariantResult("v3", False)]
     save_reports(load_settings(), "smollm2-135m-instruct", "all-minilm-l6-v2", [shaky])
     at = app()
-    at.switch_page("pages/instructor.py").run()
+    at.switch_page("views/instructor.py").run()
     at.text_input(key="passcode_input").input("teach-42")
     at.button[0].click().run()
     health = next(d.value for d in at.dataframe if "good prompts pass" in d.value.columns)
