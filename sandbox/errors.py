@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from .i18n import _
+
 
 class SandboxError(Exception):
-    """Base class. ``str(error)`` is a message a person can act on."""
+    """Base class. ``str(error)`` is a message a person can act on, in the language of whoever reads it.
+
+    An error raised where no page's language is known (the model's own thread) is best given as
+    the English text marked with ``N_`` and its fields: ``ModelError(N_("... {url} ..."), url=url)``.
+    It is then translated when it is read (``str(error)`` on the page), not when it is raised.
+    """
+
+    def __init__(self, message: object = "", /, **fields: object) -> None:
+        self.message = str(message)
+        self.fields = fields
+        super().__init__(self.message.format(**fields) if fields else self.message)
+
+    def __str__(self) -> str:
+        text = _(self.message)
+        return text.format(**self.fields) if self.fields else text
 
 
 class ExerciseFileError(SandboxError):

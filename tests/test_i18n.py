@@ -171,3 +171,25 @@ def test_bold_text_in_chinese_is_bold_on_the_page() -> None:
         if "**" in markdown.renderInline(FIELDS.sub("字", chinese))  # a field filled in, as on the page
     ]
     assert not literal, "\n".join(literal)
+
+
+def test_an_error_raised_on_the_models_thread_is_read_in_the_language_of_the_page_that_shows_it() -> None:
+    """The model's worker thread knows no page's language: its errors are translated where they are read."""
+    import threading
+
+    from sandbox.errors import ModelError
+    from sandbox.i18n import N_
+
+    raised: list[ModelError] = []
+
+    def worker() -> None:
+        raised.append(ModelError(N_("The model server at {url} does not answer: {error}."), url="http://x", error="?"))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    [error] = raised
+    english = "The model server at http://x does not answer: ?."
+    assert str(error) == english and error.args == (english,)
+    with i18n.speaking("zh"):
+        assert CHINESE.search(str(error)) and "http://x" in str(error)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import ModelError
+from ..i18n import N_
 from .base import Embedder
 from .manifests import ModelManifest
 from .weights import ready_to_load
@@ -142,8 +143,13 @@ class SentenceTransformerEmbedder(Embedder):
                     self._model = MeanPooling(folder, length) if length else SentenceTransformers(folder)
             except Exception as exc:
                 raise ModelError(
-                    f"The embedding model '{self.name}' failed to load from {folder}: {exc}. "
-                    "Run `prompt-sandbox models verify`."
+                    N_(
+                        "The embedding model '{model}' failed to load from {folder}: {error}. "
+                        "Run `prompt-sandbox models verify`."
+                    ),
+                    model=self.name,
+                    folder=folder,
+                    error=exc,
                 ) from exc
 
     def embed(self, texts: list[str]) -> list[list[float]]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import ModelError, PromptError
+from ..i18n import N_
 from .base import BatchJob, GenerationRequest, Generator
 from .manifests import ModelManifest
 from .rows import PaddedBatch, Row, group_jobs, select_rows
@@ -75,13 +76,20 @@ class TransformersGenerator(Generator):
                 )
             except Exception as exc:
                 raise ModelError(
-                    f"The language model '{self.name}' failed to load from {folder}: {exc}. "
-                    "Run `prompt-sandbox models verify`, then `prompt-sandbox models pull` to prepare it again."
+                    N_(
+                        "The language model '{model}' failed to load from {folder}: {error}. "
+                        "Run `prompt-sandbox models verify`, then `prompt-sandbox models pull` to prepare it again."
+                    ),
+                    model=self.name,
+                    folder=folder,
+                    error=exc,
                 ) from exc
             # transformers' own generate still passes the old name for the cache; the warning is for its authors
             warnings.filterwarnings("ignore", message=".*past_key_values.*deprecated", category=FutureWarning)
             if not getattr(tokenizer, "chat_template", None):
-                raise ModelError(f"The model '{self.name}' has no chat template; choose an instruction-tuned model.")
+                raise ModelError(
+                    N_("The model '{model}' has no chat template; choose an instruction-tuned model."), model=self.name
+                )
             model.eval()
             from . import decoding
 
@@ -113,8 +121,12 @@ class TransformersGenerator(Generator):
         ids: list[int] = self._tokenizer(text + request.prefill, add_special_tokens=False)["input_ids"]
         if len(ids) + request.max_new_tokens > self.manifest.context_length:
             raise PromptError(
-                f"Your prompt is {len(ids):,} tokens long; with room for the answer the model can take at most "
-                f"{self.manifest.context_length - request.max_new_tokens:,}. Make it shorter."
+                N_(
+                    "Your prompt is {tokens:,} tokens long; with room for the answer the model can take at most "
+                    "{most:,}. Make it shorter."
+                ),
+                tokens=len(ids),
+                most=self.manifest.context_length - request.max_new_tokens,
             )
         return ids
 
@@ -171,7 +183,7 @@ class TransformersGenerator(Generator):
                 abandoned.set()
                 worker.join()
         if failure:
-            raise ModelError(f"The language model stopped with an error: {failure[0]}") from failure[0]
+            raise ModelError(N_("The language model stopped with an error: {error}"), error=failure[0]) from failure[0]
 
     def _special_ids(self) -> tuple[set[int], int]:
         """The ids that end an answer, and the id that fills padded places."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import ModelError
+from ..i18n import N_
 from .base import BesideGenerator, ByLanguage, Embedder, Generator
 from .embedders import SentenceTransformerEmbedder
 from .engine import TransformersGenerator
@@ -30,11 +31,18 @@ def build_engine(settings: Settings, progress: Any = None, packed: bool = True) 
     """
     manifest = local_manifest(settings, settings.generator, "generator")
     if manifest.format == "sentence-transformers":
-        raise ModelError(f"{manifest.manifest_path}: a generator must be format gguf or transformers.")
+        raise ModelError(
+            N_("{manifest}: a generator must be format gguf or transformers."), manifest=manifest.manifest_path
+        )
     if settings.dtype not in (AUTO, *DTYPES):
         raise ModelError(
-            f"PROMPT_SANDBOX_DTYPE={settings.dtype!r} is not a number type the app can run; "
-            f"use one of {', '.join(DTYPES)}, or leave it unset ({AUTO}: the fastest fair one on this computer)."
+            N_(
+                "PROMPT_SANDBOX_DTYPE={value} is not a number type the app can run; "
+                "use one of {choices}, or leave it unset ({auto}: the fastest fair one on this computer)."
+            ),
+            value=repr(settings.dtype),
+            choices=", ".join(DTYPES),
+            auto=AUTO,
         )
     choose = None
     if settings.dtype == AUTO:
@@ -79,8 +87,8 @@ def _one_embedder(settings: Settings, name: str, progress: Any, beside: Generato
         return ServerEmbedder(manifest)
     if manifest.format not in ("sentence-transformers", "universal-sentence-encoder"):
         raise ModelError(
-            f"{manifest.manifest_path}: an embedder must be format sentence-transformers, "
-            "universal-sentence-encoder or openai."
+            N_("{manifest}: an embedder must be format sentence-transformers, universal-sentence-encoder or openai."),
+            manifest=manifest.manifest_path,
         )
     embedder = SentenceTransformerEmbedder(manifest, settings, progress)
     return embedder if beside is None else BesideGenerator(embedder, beside)

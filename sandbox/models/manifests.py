@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..config import Settings
 from ..errors import ModelError
+from ..i18n import N_
 
 
 class Source(BaseModel):
@@ -151,12 +152,14 @@ def load_manifests(models_dir: Path) -> dict[str, Manifest]:
             )
             manifest = kind.model_validate(data)
         except yaml.YAMLError as exc:
-            raise ModelError(f"{path}: not valid YAML ({exc}).") from None
+            raise ModelError(N_("{path}: not valid YAML ({error})."), path=path, error=exc) from None
         except ValidationError as exc:
             lines = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
             raise ModelError("\n".join(lines)) from None
         if manifest.name in manifests:
-            raise ModelError(f"{path}: the model name '{manifest.name}' is used by another manifest too.")
+            raise ModelError(
+                N_("{path}: the model name '{model}' is used by another manifest too."), path=path, model=manifest.name
+            )
         manifests[manifest.name] = manifest.model_copy(update={"manifest_path": str(path)})
     return manifests
 
@@ -164,13 +167,29 @@ def load_manifests(models_dir: Path) -> dict[str, Manifest]:
 def get_manifest(settings: Settings, name: str, role: str) -> Manifest:
     manifests = load_manifests(settings.models_dir)
     if name not in manifests:
-        known = ", ".join(n for n, m in manifests.items() if m.role == role) or "none"
+        known = ", ".join(n for n, m in manifests.items() if m.role == role)
+        if not known:
+            raise ModelError(
+                N_("No model manifest named '{model}' in {folder}. Models with role {role}: none."),
+                model=name,
+                folder=settings.models_dir,
+                role=role,
+            )
         raise ModelError(
-            f"No model manifest named '{name}' in {settings.models_dir}. Models with role {role}: {known}."
+            N_("No model manifest named '{model}' in {folder}. Models with role {role}: {known}."),
+            model=name,
+            folder=settings.models_dir,
+            role=role,
+            known=known,
         )
     manifest = manifests[name]
     if manifest.role != role:
-        raise ModelError(f"The model '{name}' is a {manifest.role}, not a {role}; choose another in the configuration.")
+        raise ModelError(
+            N_("The model '{model}' is a {actual}, not a {role}; choose another in the configuration."),
+            model=name,
+            actual=manifest.role,
+            role=role,
+        )
     return manifest
 
 
@@ -178,5 +197,5 @@ def local_manifest(settings: Settings, name: str, role: str) -> ModelManifest:
     """The manifest of a model whose weights are on this computer."""
     manifest = get_manifest(settings, name, role)
     if isinstance(manifest, ServerManifest):
-        raise ModelError(f"The model '{name}' is answered by a server, not loaded on this computer.")
+        raise ModelError(N_("The model '{model}' is answered by a server, not loaded on this computer."), model=name)
     return manifest

@@ -23,6 +23,7 @@ from typing import Any
 import requests
 
 from ..errors import ModelError
+from ..i18n import N_, _
 from .base import BatchJob, Embedder, GenerationRequest
 from .manifests import ServerManifest
 
@@ -38,8 +39,11 @@ def _headers(manifest: ServerManifest) -> dict[str, str]:
         key = os.environ.get(variable)
         if not key:
             raise ServerError(
-                f"The model server needs an API key, but the environment variable {variable} is empty. "
-                f"Ask whoever runs the app to set {variable} before starting it."
+                N_(
+                    "The model server needs an API key, but the environment variable {variable} is empty. "
+                    "Ask whoever runs the app to set {variable} before starting it."
+                ),
+                variable=variable,
             )
         headers["Authorization"] = f"Bearer {key}"
     return headers
@@ -54,43 +58,118 @@ def _post(manifest: ServerManifest, path: str, body: dict[str, Any], stream: boo
             url, json=body, headers=_headers(manifest), stream=stream, timeout=(spec.connect_timeout_s, spec.timeout_s)
         )
     except requests.exceptions.ConnectTimeout:
-        raise ServerError(_unreachable(manifest, "it did not accept the connection in time")) from None
+        raise _unreachable(manifest, timed_out=True) from None
     except requests.exceptions.Timeout:
-        raise ServerError(_too_slow(manifest)) from None
+        raise _too_slow(manifest) from None
     except requests.exceptions.RequestException:
-        raise ServerError(_unreachable(manifest, "nothing answers at that address")) from None
+        raise _unreachable(manifest, timed_out=False) from None
     if response.status_code >= 400:
         detail = _error_detail(response)
         response.close()
-        raise ServerError(_refused(manifest, response.status_code, detail))
+        raise _refused(manifest, response.status_code, detail)
     return response
 
 
-def _unreachable(manifest: ServerManifest, why: str) -> str:
-    return (
-        f"The model server at {manifest.server.base_url} is not answering ({why}). Your prompt is saved; this run "
-        "was not graded and does not count. Try again in a minute, and tell your instructor if it keeps happening."
+# The errors below are raised on the threads that talk to the server, where no page's language is known:
+# each keeps its English text (N_) and its fields, and is translated where it is read (str(error) on the page).
+
+
+def _unreachable(manifest: ServerManifest, timed_out: bool) -> ServerError:
+    if timed_out:
+        return ServerError(
+            N_(
+                "The model server at {url} is not answering (it did not accept the connection in time). Your prompt "
+                "is saved; this run was not graded and does not count. Try again in a minute, and tell your "
+                "instructor if it keeps happening."
+            ),
+            url=manifest.server.base_url,
+        )
+    return ServerError(
+        N_(
+            "The model server at {url} is not answering (nothing answers at that address). Your prompt is saved; "
+            "this run was not graded and does not count. Try again in a minute, and tell your instructor if it "
+            "keeps happening."
+        ),
+        url=manifest.server.base_url,
     )
 
 
-def _too_slow(manifest: ServerManifest) -> str:
-    return (
-        f"The model server at {manifest.server.base_url} took longer than {manifest.server.timeout_s:g} s to answer. "
-        "This run was not graded and does not count. Try again; if the class is busy, wait a little first."
+def _too_slow(manifest: ServerManifest) -> ServerError:
+    return ServerError(
+        N_(
+            "The model server at {url} took longer than {seconds:g} s to answer. "
+            "This run was not graded and does not count. Try again; if the class is busy, wait a little first."
+        ),
+        url=manifest.server.base_url,
+        seconds=manifest.server.timeout_s,
     )
 
 
-def _refused(manifest: ServerManifest, status: int, detail: str) -> str:
+def _refused(manifest: ServerManifest, status: int, detail: str) -> ServerError:
     spec = manifest.server
+    url = spec.base_url
     if status in (401, 403):
-        why = f"it refused the API key (HTTP {status}); check the key in {spec.api_key_env or 'the configuration'}"
-    elif status == 404 or f"'{spec.model}'" in detail or f'"{spec.model}"' in detail:
-        why = f"it does not serve a model named '{spec.model}' (HTTP {status}: {detail}); check `model:` in {manifest.manifest_path or 'the manifest'}"
-    elif status == 400:
-        why = f"it could not take this request (HTTP 400: {detail}); a shorter prompt may help"
-    else:
-        why = f"HTTP {status}: {detail}"
-    return f"The model server at {spec.base_url} returned an error: {why}. This run was not graded and does not count."
+        if spec.api_key_env:
+            return ServerError(
+                N_(
+                    "The model server at {url} returned an error: it refused the API key (HTTP {status}); check the "
+                    "key in {variable}. This run was not graded and does not count."
+                ),
+                url=url,
+                status=status,
+                variable=spec.api_key_env,
+            )
+        return ServerError(
+            N_(
+                "The model server at {url} returned an error: it refused the API key (HTTP {status}); check the "
+                "key in the configuration. This run was not graded and does not count."
+            ),
+            url=url,
+            status=status,
+        )
+    if status == 404 or f"'{spec.model}'" in detail or f'"{spec.model}"' in detail:
+        if manifest.manifest_path:
+            return ServerError(
+                N_(
+                    "The model server at {url} returned an error: it does not serve a model named '{model}' "
+                    "(HTTP {status}: {detail}); check `model:` in {manifest}. This run was not graded and does not "
+                    "count."
+                ),
+                url=url,
+                model=spec.model,
+                status=status,
+                detail=detail,
+                manifest=manifest.manifest_path,
+            )
+        return ServerError(
+            N_(
+                "The model server at {url} returned an error: it does not serve a model named '{model}' "
+                "(HTTP {status}: {detail}); check `model:` in the manifest. This run was not graded and does not "
+                "count."
+            ),
+            url=url,
+            model=spec.model,
+            status=status,
+            detail=detail,
+        )
+    if status == 400:
+        return ServerError(
+            N_(
+                "The model server at {url} returned an error: it could not take this request (HTTP 400: {detail}); "
+                "a shorter prompt may help. This run was not graded and does not count."
+            ),
+            url=url,
+            detail=detail,
+        )
+    return ServerError(
+        N_(
+            "The model server at {url} returned an error: HTTP {status}: {detail}. "
+            "This run was not graded and does not count."
+        ),
+        url=url,
+        status=status,
+        detail=detail,
+    )
 
 
 def _error_detail(response: requests.Response) -> str:
@@ -153,7 +232,7 @@ def stream_chat(manifest: ServerManifest, request: GenerationRequest, stopped: C
             except ValueError:
                 continue
             if "error" in chunk:
-                raise ServerError(_refused(manifest, 500, str(chunk["error"])[:300]))
+                raise _refused(manifest, 500, str(chunk["error"])[:300])
             for choice in chunk.get("choices") or []:
                 text = (choice.get("delta") or {}).get("content")
                 if text:
@@ -162,25 +241,28 @@ def stream_chat(manifest: ServerManifest, request: GenerationRequest, stopped: C
                     finished = True
     except requests.exceptions.ConnectionError as exc:
         if "timed out" in str(exc).lower():
-            raise ServerError(_too_slow(manifest)) from None
-        raise ServerError(_cut_off(manifest)) from None
+            raise _too_slow(manifest) from None
+        raise _cut_off(manifest) from None
     except requests.exceptions.RequestException:
-        raise ServerError(_cut_off(manifest)) from None
+        raise _cut_off(manifest) from None
     finally:
         response.close()
     if not finished and not stopped():
-        raise ServerError(_cut_off(manifest))
+        raise _cut_off(manifest)
 
 
-def _cut_off(manifest: ServerManifest) -> str:
-    return (
-        f"The model server at {manifest.server.base_url} stopped in the middle of an answer. "
-        "This run was not graded and does not count; press Run again."
+def _cut_off(manifest: ServerManifest) -> ServerError:
+    return ServerError(
+        N_(
+            "The model server at {url} stopped in the middle of an answer. "
+            "This run was not graded and does not count; press Run again."
+        ),
+        url=manifest.server.base_url,
     )
 
 
 def health(manifest: ServerManifest) -> tuple[bool, str]:
-    """Whether the server answers and serves the model, in words for the instructor page."""
+    """Whether the server answers and serves the model, in words for the instructor page (in its language)."""
     spec = manifest.server
     try:
         response = requests.get(
@@ -191,10 +273,16 @@ def health(manifest: ServerManifest) -> tuple[bool, str]:
     except ServerError as exc:
         return False, str(exc)
     except (requests.RequestException, ValueError, AttributeError) as exc:
-        return False, f"The model server at {spec.base_url} does not answer: {type(exc).__name__}."
+        return False, _("The model server at {url} does not answer: {error}.").format(
+            url=spec.base_url, error=type(exc).__name__
+        )
     if served and spec.model not in served:
-        return False, f"The model server at {spec.base_url} answers but lists {', '.join(served)}, not '{spec.model}'."
-    return True, f"The model server at {spec.base_url} answers and serves '{spec.model}'."
+        return False, _("The model server at {url} answers but lists {served}, not '{model}'.").format(
+            url=spec.base_url, served=", ".join(served), model=spec.model
+        )
+    return True, _("The model server at {url} answers and serves '{model}'.").format(
+        url=spec.base_url, model=spec.model
+    )
 
 
 class ServerEngine:
@@ -274,11 +362,13 @@ class ServerEmbedder(Embedder):
             vectors = [list(map(float, row["embedding"])) for row in rows]
         except (ValueError, KeyError, TypeError) as exc:
             raise ServerError(
-                f"The embedding server at {self.manifest.server.base_url} sent a reply the app cannot read ({exc})."
+                N_("The embedding server at {url} sent a reply the app cannot read ({error})."),
+                url=self.manifest.server.base_url,
+                error=exc,
             ) from None
         if len(vectors) != len(texts):
             raise ServerError(
-                f"The embedding server at {self.manifest.server.base_url} sent the wrong number of vectors."
+                N_("The embedding server at {url} sent the wrong number of vectors."), url=self.manifest.server.base_url
             )
         return [_unit(v) for v in vectors]
 

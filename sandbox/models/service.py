@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import ModelError, PromptError
+from ..i18n import N_
 from .base import BatchJob, Done, GenerationRequest, Generator, Piece, Result, StreamEvent, Waiting
 
 
@@ -188,8 +189,10 @@ class GenerationService(Generator):
             except TimeoutError:
                 if self._worker is None or not self._worker.is_alive():
                     raise ModelError(
-                        "The language model stopped working. Your earlier work is saved; start the app again, "
-                        "and if this keeps happening tell your instructor."
+                        N_(
+                            "The language model stopped working. Your earlier work is saved; start the app again, "
+                            "and if this keeps happening tell your instructor."
+                        )
                     ) from None
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
@@ -209,8 +212,10 @@ class GenerationService(Generator):
                 except queue.Empty:
                     if self._worker is None or not self._worker.is_alive():
                         raise ModelError(
-                            "The language model stopped working before your answer was ready. Your earlier work is "
-                            "saved; press Run again, and if this keeps happening tell your instructor."
+                            N_(
+                                "The language model stopped working before your answer was ready. Your earlier work "
+                                "is saved; press Run again, and if this keeps happening tell your instructor."
+                            )
                         ) from None
                     if not submission.started:  # also a heartbeat: a page can stop between events
                         yield Waiting(self._ahead(submission))
@@ -218,7 +223,9 @@ class GenerationService(Generator):
                 if event is _END:
                     return
                 if isinstance(event, _Failed):
-                    raise ModelError(f"The language model stopped with an error: {event.error}") from event.error
+                    raise ModelError(
+                        N_("The language model stopped with an error: {error}"), error=event.error
+                    ) from event.error
                 yield event
         finally:
             self._close(submission)
@@ -236,11 +243,13 @@ class GenerationService(Generator):
             current = self._active.get(owner) if owner is not None else None
             if current is not None and not current.ending():  # a cancelled run may still be winding down
                 raise BusyError(
-                    "You already have a run going (perhaps in another tab). Wait for it to finish, or cancel it, "
-                    "then press Run again."
+                    N_(
+                        "You already have a run going (perhaps in another tab). Wait for it to finish, or cancel it, "
+                        "then press Run again."
+                    )
                 )
             if self._closing:
-                raise ModelError("The language model is shutting down; start the app again.")
+                raise ModelError(N_("The language model is shutting down; start the app again."))
             if owner is not None:
                 self._active[owner] = submission
             self._pending.extend(jobs)

