@@ -146,5 +146,7 @@ def test_calibrate_suggests_and_writes_a_threshold(write_exercise) -> None:
     assert written.returncode == 0 and f"Written to {path}." in written.stdout
     text = path.read_text()
     assert "calibrated:" in text and "generator_hash: 'b179c9523d0e'" in text
-    assert text.startswith("# Written by the instructor team.\ntitle: Label review sentiment\n")
+    assert text.startswith("# Written by the instructor team.\ntitle:\n  en: Label review sentiment\n  zh: "), (
+        "the file is kept as written (its comment, its texts by language)"
+    )
     assert run("check", str(write_exercise.root)).stdout.count("warning") == 0
