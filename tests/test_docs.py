@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sandbox.exercises.catalog import load_catalog
 from sandbox.exercises.loading import load_exercise_file, load_track_file
 from sandbox.exercises.schema import Checks, Exercise
 
@@ -83,3 +84,17 @@ def test_the_guide_lists_every_technique_with_the_name_learners_see() -> None:
 
     for key, name in TECHNIQUES.items():
         assert f"| `{key}` | {name} |" in GUIDE
+
+
+def test_the_two_language_example_is_read_in_each_language(tmp_path: Path) -> None:
+    from sandbox.i18n import shown
+
+    [block] = [b for b in EXERCISE_BLOCKS if "zh: 找出订单号" in b]
+    path = tmp_path / "exercises" / "t" / "order.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(block, encoding="utf-8")
+    catalog = load_catalog(tmp_path / "exercises")
+    exercise = catalog.exercises["order"]
+    assert not catalog.notes and not catalog.broken
+    assert shown(exercise.title, "zh") == "找出订单号" and shown(exercise.title, "en") == "Find the order number"
+    assert shown(exercise.hints[0], "zh") == "说清楚要找什么：订单号。"
