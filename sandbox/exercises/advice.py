@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ..i18n import N_, _
-from .checks import CheckOutcome, listed, quoted, words
+from .checks import CheckOutcome, listed, one_or_list, words
 from .schema import Checks
 
 NO_ANSWER = N_("Ask clearly for what you want: the model wrote nothing for this case.")
@@ -46,17 +46,19 @@ def case_advice(
 
 
 def _labels(outcome: CheckOutcome, checks: Checks) -> str:
-    labels = quoted(checks.labels or [])
-    if outcome.reason in ("several", "none"):
-        if len(labels) == 1:
-            if outcome.reason == "several":
-                return _("Ask for exactly one of {label}, and nothing else.").format(label=labels[0])
-            return _("Tell the model it must answer with one of {label}.").format(label=labels[0])
-        if outcome.reason == "several":
-            message = _("Ask for exactly one of {labels} or {last}, and nothing else.")
-        else:
-            message = _("Tell the model it must answer with one of {labels} or {last}.")
-        return message.format(labels=listed(labels[:-1]), last=labels[-1])
+    labels = checks.labels or []
+    if outcome.reason == "several":
+        return one_or_list(
+            labels,
+            _("Ask for exactly one of {item}, and nothing else."),
+            _("Ask for exactly one of {items} or {last}, and nothing else."),
+        )
+    if outcome.reason == "none":
+        return one_or_list(
+            labels,
+            _("Tell the model it must answer with one of {item}."),
+            _("Tell the model it must answer with one of {items} or {last}."),
+        )
     return _("Say what each label means, or show one example of each, so the model picks the right one.")
 
 

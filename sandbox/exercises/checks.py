@@ -136,14 +136,14 @@ def quoted(items: list[str]) -> list[str]:
     return [_("'{text}'").format(text=item) for item in items]
 
 
-def _one_or_list(items: list[str], one: str, several: str) -> str:
-    """``one`` (a sentence with '{item}') for one item; else ``several``, with {items} and {last} (both quoted).
+def one_or_list(items: list[str], one: str, several: str) -> str:
+    """``one`` (a sentence with {item}) for one item; else ``several``, with {items} and {last}; all quoted.
 
     Both sentences come translated, so "and"/"or" are the sentence's words, not the code's.
     """
-    if len(items) == 1:
-        return one.format(item=items[0])
     marked = quoted(items)
+    if len(marked) == 1:
+        return one.format(item=marked[0])
     return several.format(items=listed(marked[:-1]), last=marked[-1])
 
 
@@ -203,9 +203,9 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
         found = labels_found(text, labels, cs, whole)
         wanted = labels_found(expected[0], labels, False) if expected else []
         if not found:
-            message = _one_or_list(
+            message = one_or_list(
                 labels,
-                _("Your answer must be one of '{item}', but it names none of them."),
+                _("Your answer must be one of {item}, but it names none of them."),
                 _("Your answer must be one of {items} or {last}, but it names none of them."),
             )
             add("labels", False, message, "none")
@@ -220,8 +220,8 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
     if checks.contains:
         missing = [n for n in (_fill(c, variables) for c in checks.contains) if not _has(text, n, cs, whole)]
         if missing:
-            message = _one_or_list(
-                missing, _("Your answer must mention '{item}'."), _("Your answer must mention {items} and {last}.")
+            message = one_or_list(
+                missing, _("Your answer must mention {item}."), _("Your answer must mention {items} and {last}.")
             )
             add("contains", False, message)
         else:
@@ -231,18 +231,18 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
         if any(_has(text, n, cs, whole) for n in options):
             add("contains_any", True)
         else:
-            message = _one_or_list(
+            message = one_or_list(
                 options,
-                _("Your answer must mention at least one of '{item}'."),
+                _("Your answer must mention at least one of {item}."),
                 _("Your answer must mention at least one of {items} or {last}."),
             )
             add("contains_any", False, message)
     if checks.not_contains:
         present = [n for n in (_fill(c, variables) for c in checks.not_contains) if _has(text, n, cs, whole)]
         if present:
-            message = _one_or_list(
+            message = one_or_list(
                 present,
-                _("Your answer must not mention '{item}'."),
+                _("Your answer must not mention {item}."),
                 _("Your answer must not mention {items} and {last}."),
             )
             add("not_contains", False, message)
@@ -281,9 +281,9 @@ def run_checks(output: str, checks: Checks, variables: dict[str, str], expected:
         else:
             missing = [k for k in checks.json_keys if k not in value]
             if missing:
-                message = _one_or_list(
+                message = one_or_list(
                     missing,
-                    _("Your JSON must have the key '{item}'."),
+                    _("Your JSON must have the key {item}."),
                     _("Your JSON must have the keys {items} and {last}."),
                 )
                 add("json_keys", False, message, "missing_keys")
