@@ -26,7 +26,7 @@ from sandbox.exercises.catalog import Catalog, load_catalog
 from sandbox.exercises.languages import LANGUAGES
 from sandbox.exercises.schema import Exercise
 from sandbox.grading import exercise_language
-from sandbox.i18n import _
+from sandbox.i18n import _, shown
 from sandbox.models import factory, status
 from sandbox.models.base import Embedder, Generator
 
@@ -291,7 +291,7 @@ def lost_runs_notice(learner: Learner, catalog: Catalog) -> None:
         return  # the page explains an unusable database itself
     for run in lost:
         exercise = catalog.exercises.get(run.exercise_id)
-        title = exercise.title if exercise else run.exercise_id
+        title = shown(exercise.title) if exercise else run.exercise_id
         started = datetime.fromisoformat(run.started_at).astimezone().strftime("%H:%M")
         st.warning(
             _(

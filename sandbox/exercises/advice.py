@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from ..i18n import N_, _
+from ..i18n import N_, _, shown
 from .checks import CheckOutcome, listed, one_or_list, words
 from .schema import Checks
 
@@ -83,7 +83,7 @@ def _length(outcome: CheckOutcome, checks: Checks) -> str:
 
 def _regex(outcome: CheckOutcome, checks: Checks) -> str:
     if checks.explain:  # the exercise's words, which finish the sentence ("be a five-digit number")
-        return _("Describe the form exactly: the answer must {requirement}.").format(requirement=checks.explain)
+        return _("Describe the form exactly: the answer must {requirement}.").format(requirement=shown(checks.explain))
     return _("Describe the form exactly: the answer must match the form asked.")
 
 

@@ -13,7 +13,7 @@ from sandbox.authoring.health import health_row, load_saved
 from sandbox.classroom import reports
 from sandbox.errors import SandboxError
 from sandbox.grading import exercise_language
-from sandbox.i18n import _
+from sandbox.i18n import _, shown
 from sandbox_ui import class_list, common, sign_in
 
 ALL_CLASSES = ""  # the class filter's first choice (no class code is empty): every class
@@ -113,7 +113,7 @@ with exercises_tab:
     st.dataframe(
         [
             {
-                exercise_column: s.title,
+                exercise_column: shown(s.title),
                 _("learners tried"): s.learners_tried,
                 _("learners passed"): s.learners_passed,
                 _("pass rate"): f"{round(100 * s.pass_rate)}%",
@@ -124,7 +124,9 @@ with exercises_tab:
         ],
         hide_index=True,
     )
-    picked = st.selectbox(_("Typical mistakes in"), exercise_ids, format_func=lambda i: catalog.exercises[i].title)
+    picked = st.selectbox(
+        _("Typical mistakes in"), exercise_ids, format_func=lambda i: shown(catalog.exercises[i].title)
+    )
     released = picked in store.released_solutions()
     if st.toggle(_("Show the solution to every learner"), value=released, key=f"release::{picked}") != released:
         store.release_solution(picked, not released)
@@ -148,7 +150,10 @@ with learner_tab:
     if names:
         who = st.selectbox(_("Learner"), names, key="timeline_learner")
         which = st.selectbox(
-            _("Exercise"), exercise_ids, key="timeline_exercise", format_func=lambda i: catalog.exercises[i].title
+            _("Exercise"),
+            exercise_ids,
+            key="timeline_exercise",
+            format_func=lambda i: shown(catalog.exercises[i].title),
         )
         entries = reports.timeline(attempts, who, which)
         if entries:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from sandbox import i18n
+from sandbox.exercises.advice import case_advice
 from sandbox.exercises.catalog import load_catalog
 from sandbox.exercises.checks import run_checks
 from sandbox.i18n import Localized, shown
@@ -47,6 +48,8 @@ def test_each_reader_gets_their_language_and_english_is_the_text_everywhere_else
         assert [shown(h) for h in exercise.hints] == ["说清楚要找什么。", "Ask for the number alone."]
         failed = [c for c in run_checks("no number here", exercise.case_checks(0), {}, ["48213"]) if not c.passed]
         assert any("是一个五位数" in c.message for c in failed), [c.message for c in failed]
+        advice = case_advice("no number here", failed, exercise.case_checks(0), True, "48213")
+        assert "是一个五位数" in advice, advice
 
 
 def test_a_text_missing_a_language_is_a_note_naming_the_line_and_the_file_still_loads(write_exercise) -> None:

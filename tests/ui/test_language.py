@@ -200,3 +200,16 @@ def test_a_chinese_page_asks_for_the_prompt_in_english_when_the_model_reads_only
     assert not chinese.exception
     [note] = [i.value for i in chinese.info if "英文" in i.value]
     assert "SmolLM2" in note and "提示词" in note, note
+
+
+def test_the_instructor_page_names_the_exercises_in_the_readers_language(fakes, monkeypatch) -> None:
+    monkeypatch.setenv("PROMPT_SANDBOX_INSTRUCTOR_PASSCODE", "teach-42")
+    monkeypatch.setenv("PROMPT_SANDBOX_LANGUAGE", "zh")
+    at = app()
+    at.switch_page("views/instructor.py").run()
+    at.text_input(key="passcode_input").input("teach-42")
+    at.button[0].click().run()
+    assert not at.exception
+    title = i18n.shown(load_catalog(ROOT / "exercises").exercises["sentiment-label"].title, "zh")
+    [mistakes] = [box for box in at.selectbox if box.label == zh("Typical mistakes in")]
+    assert title in mistakes.options and "Label review sentiment" not in mistakes.options
