@@ -23,7 +23,7 @@ from sandbox.classroom.store import Learner, Store
 from sandbox.config import Settings, force_offline, load_settings
 from sandbox.errors import SandboxError
 from sandbox.exercises.catalog import Catalog, load_catalog
-from sandbox.exercises.languages import LANGUAGES
+from sandbox.exercises.languages import language_name
 from sandbox.exercises.schema import Exercise
 from sandbox.grading import exercise_language
 from sandbox.i18n import _, shown
@@ -163,8 +163,7 @@ def _health(generator: str, models_dir: str, interface: str) -> tuple[bool | Non
 @st.cache_data(ttl=60, show_spinner=False)
 def _language_gap(generator: str, models_dir: str, language: str, interface: str) -> str:
     with i18n.speaking(interface):
-        # the language's name: its English one, translated where a catalog has it
-        return status.language_gap(settings(), language, _(LANGUAGES.get(language, language)))
+        return status.language_gap(settings(), language, language_name(language))
 
 
 @st.cache_data(ttl=60, show_spinner=False)

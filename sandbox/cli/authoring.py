@@ -64,7 +64,7 @@ def check(directory: Path | None, solve: bool, as_json: bool, dtype: str | None)
         if not as_json:
             click.echo(f"solving {exercise.id}...", err=True)
 
-    from ..exercises.languages import LANGUAGES
+    from ..exercises.languages import language_name
     from ..grading import exercise_language
     from ..models.status import language_gap
 
@@ -72,7 +72,7 @@ def check(directory: Path | None, solve: bool, as_json: bool, dtype: str | None)
     skipped: list[tuple[Exercise, str]] = []
     for exercise in catalog.in_order():
         language = exercise_language(exercise)
-        gap = language_gap(settings, language, LANGUAGES.get(language, language))
+        gap = language_gap(settings, language, language_name(language))
         (skipped if gap else runnable).append((exercise, gap))
     for exercise, gap in skipped:
         click.echo(f"skipped {exercise.id}: {gap}", err=True)

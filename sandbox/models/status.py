@@ -32,15 +32,13 @@ def speaks(settings: Settings, language: str) -> bool:
 
 
 def prompt_language(settings: Settings, interface: str, exercise_language: str) -> str:
-    """For a page in a language the class's model does not read: which language to write the prompt in; else "".
+    """For a page in a language the class's model does not read, on an English exercise it does: write in English.
 
-    The cases and the model's answers are in the exercise's language, so the prompt is too.
+    The cases and the model's answers are in the exercise's language, so the prompt is too; "" when nothing to say.
     """
-    if exercise_language == interface or speaks(settings, interface) or not speaks(settings, exercise_language):
+    if exercise_language != "en" or speaks(settings, interface) or not speaks(settings, "en"):
         return ""
     manifest = get_manifest(settings, settings.generator, "generator")
-    if exercise_language != "en":
-        return ""
     return _(
         "The model of this class ({model}) reads and writes English only, so write your prompt in English. "
         "The cases and the model's answers are in English too."
@@ -50,7 +48,7 @@ def prompt_language(settings: Settings, interface: str, exercise_language: str) 
 def language_gap(settings: Settings, language: str, language_name: str) -> str:
     """Why an exercise in ``language`` cannot run on the class's model, for the page and the CLI; "" when it can.
 
-    ``language_name`` is said in the current language where the catalog has it (a name marked with ``N_``).
+    ``language_name`` is the language's name in the reader's language (``exercises.languages.language_name``).
     """
     if speaks(settings, language):
         return ""
@@ -60,7 +58,7 @@ def language_gap(settings: Settings, language: str, language_name: str) -> str:
         "This exercise is in {language}, and the model this class uses ({model}) does not read or "
         "write {language} (its languages: {spoken}). An instructor can switch the class to a model that "
         "does, such as Qwen2.5 (see models/README.md)."
-    ).format(language=_(language_name), model=manifest.label, spoken=spoken)
+    ).format(language=language_name, model=manifest.label, spoken=spoken)
 
 
 def model_health(settings: Settings) -> tuple[bool | None, str]:
