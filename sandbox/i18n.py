@@ -111,6 +111,11 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(current()).ngettext(singular, plural, count)
 
 
+def sentences(*texts: str) -> str:
+    """Whole sentences one after another, the empty ones left out: a space between them, none in Chinese."""
+    return ("" if current() == "zh" else " ").join(text for text in texts if text)
+
+
 def N_(message: str) -> str:
     """Marks a text to translate where it is defined (a table of labels); ``_()`` translates it where it is shown."""
     return message

@@ -193,3 +193,9 @@ def test_an_error_raised_on_the_models_thread_is_read_in_the_language_of_the_pag
     assert str(error) == english and error.args == (english,)
     with i18n.speaking("zh"):
         assert CHINESE.search(str(error)) and "http://x" in str(error)
+
+
+def test_sentences_follow_one_another_as_each_language_writes_them() -> None:
+    assert i18n.sentences("Could not save.", "", "Try again.") == "Could not save. Try again."
+    with i18n.speaking("zh"):
+        assert i18n.sentences("没有保存。", "", "请再试一次。") == "没有保存。请再试一次。"

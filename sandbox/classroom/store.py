@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import i18n
 from ..errors import StoreError
 from ..grading import Verdict
-from ..i18n import N_, _
+from ..i18n import N_, _, sentences
 from .database import Connection, SQLiteDatabase, open_database
 from .migrations import MIGRATIONS
 from .names import looks_key, name_key, normalise_class_code, normalise_name
@@ -77,11 +76,6 @@ class Progress:
         return "tried" if self.attempts else "not started"
 
 
-def _sentences(*sentences: str) -> str:
-    """Whole sentences in a row, the empty ones left out (Chinese sentences need no space between them)."""
-    return ("" if i18n.current() == "zh" else " ").join(sentence for sentence in sentences if sentence)
-
-
 def now_text() -> str:
     """The moment, as the database keeps it (UTC, ISO 8601, to the second)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -100,7 +94,7 @@ class Store:
         except self.database.errors as exc:
             if not (isinstance(self.database, SQLiteDatabase) and self.database.path.is_file()):
                 raise StoreError(
-                    _sentences(
+                    sentences(
                         _("Cannot open the progress database {where}: {error}.").format(
                             where=self.database.where, error=str(exc).strip()
                         ),
@@ -124,7 +118,7 @@ class Store:
                 done = {row["name"] for row in db.execute("SELECT name FROM migrations").fetchall()}
         except sqlite3.Error as exc:
             raise StoreError(
-                _sentences(
+                sentences(
                     _("Cannot open the progress database {where}: {error}, and it cannot even be read ({why}).").format(
                         where=self.where, error=str(why).strip(), why=exc
                     ),
@@ -153,7 +147,7 @@ class Store:
             yield
         except self.database.errors as exc:
             told = _(failed).format(where=self.where, error=str(exc).strip())
-            raise StoreError(_sentences(told, _(then) if then else "", _(self.database.advice))) from exc
+            raise StoreError(sentences(told, _(then) if then else "", _(self.database.advice))) from exc
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
