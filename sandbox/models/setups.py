@@ -93,7 +93,9 @@ def chosen(manifest: ModelManifest, settings: Settings, progress: Any = None) ->
     entry = known.get(key)
     if isinstance(entry, list):
         with contextlib.suppress(TypeError, ValueError):
-            return decide(tuple(SetupFigure(**figure) for figure in entry), "measured on this computer earlier")
+            figures = tuple(SetupFigure(**figure) for figure in entry)
+            if sorted(figure.dtype for figure in figures) == sorted(CANDIDATES):  # else another version's: measure
+                return decide(figures, "measured on this computer earlier")
     say = progress or (lambda message: None)
     say("Measuring which way of running the model is fastest on this computer (once; about a minute)...")
     figures = tuple(measure(manifest, settings, dtype) for dtype in CANDIDATES)

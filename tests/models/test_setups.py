@@ -55,6 +55,25 @@ def test_figures_measured_earlier_on_this_computer_are_read_not_measured_again(m
     assert json.loads((tmp_path / "cache" / "setups.json").read_text()) == {}
 
 
+def test_figures_with_a_setup_this_version_cannot_run_are_measured_again(monkeypatch, tmp_path) -> None:
+    """Another version of the app may have measured a setup this one does not have: it must never be chosen."""
+    settings = load_settings().with_overrides(models_dir=tmp_path, dtype="auto")
+    manifest = local_manifest(load_settings(), load_settings().generator, "generator")
+    (tmp_path / "cache").mkdir()
+    old = [SetupFigure("float32", 60.0, 0, 12).__dict__, SetupFigure("int4", 500.0, 0, 12).__dict__]
+    (tmp_path / "cache" / "setups.json").write_text(json.dumps({setups.machine_key(manifest, settings): old}))
+    measured: list[str] = []
+
+    def measure(manifest, settings, dtype) -> SetupFigure:
+        measured.append(dtype)
+        return SetupFigure(dtype, 100.0 if dtype == "bfloat16" else 50.0, 0, 12)
+
+    monkeypatch.setattr(setups, "measure", measure)
+    choice = setups.chosen(manifest, settings)
+    assert measured == list(setups.CANDIDATES)
+    assert (choice.dtype, choice.why) == ("bfloat16", "the fastest fair one, measured on this computer now")
+
+
 def setup_lines(env: dict[str, str]) -> list[str]:
     result = subprocess.run(
         [sys.executable, "-m", "sandbox.cli", "models", "setup", "--again"],
