@@ -15,6 +15,11 @@ the oneDNN instruction-set cap) and the model, so a later start reads them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -22,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..errors import ModelError
+from ..i18n import N_
 from .base import GenerationRequest, Piece
 from .manifests import ModelManifest
 from .memo import read_memo, write_memo
@@ -98,7 +105,7 @@ def chosen(manifest: ModelManifest, settings: Settings, progress: Any = None) ->
                 return decide(figures, "measured on this computer earlier")
     say = progress or (lambda message: None)
     say("Measuring which way of running the model is fastest on this computer (once; about a minute)...")
-    figures = tuple(measure(manifest, settings, dtype) for dtype in CANDIDATES)
+    figures = measure_apart(manifest, settings)
     known[key] = [asdict(figure) for figure in figures]
     write_memo(path, known)
     return decide(figures, "measured on this computer now")
@@ -123,6 +130,52 @@ def decide(figures: tuple[SetupFigure, ...], when: str) -> Choice:
         return Choice("float32", figures, f"no setup was fair; {when}")
     best = max(fair, key=lambda figure: figure.tokens_per_second)
     return Choice(best.dtype, figures, f"the fastest fair one, {when}")
+
+
+CHILD = """
+import json, sys
+from sandbox.models.setups import measure_here
+print(json.dumps(measure_here(sys.stdin.read())))
+"""
+
+
+def measure_apart(manifest: ModelManifest, settings: Settings) -> tuple[SetupFigure, ...]:
+    """Every candidate measured by :func:`measure` in a process of its own, then gone.
+
+    Each candidate loads the model once more; in the app's own process those
+    copies would raise its peak memory for good (the allocator keeps what it
+    grew to), so the serving process only ever holds the model it runs. The
+    child inherits the environment, so ``bench --isa``'s caps hold there too.
+    """
+    fields = {field.name: str(getattr(settings, field.name)) for field in dataclasses.fields(settings)}
+    order = json.dumps({"manifest": manifest.name, "settings": fields})
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD], input=order, capture_output=True, text=True, env={**os.environ}, check=False
+    )
+    try:
+        figures = tuple(SetupFigure(**figure) for figure in json.loads(result.stdout.strip().splitlines()[-1]))
+    except (IndexError, TypeError, ValueError):
+        raise ModelError(
+            N_(
+                "Measuring which way of running '{model}' is fastest here failed: {error}. Set "
+                "PROMPT_SANDBOX_DTYPE=float32 to run without measuring, or run `prompt-sandbox models setup --again`."
+            ),
+            model=manifest.name,
+            error=(result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1],
+        ) from None
+    return figures
+
+
+def measure_here(order: str) -> list[dict[str, Any]]:
+    """The child's side of :func:`measure_apart`: the settings and manifest it was given, every candidate measured."""
+    from .manifests import local_manifest
+
+    given = json.loads(order)
+    read: dict[Any, Any] = {"Path": Path, "int": int, "float": float}
+    kinds = {field.name: read.get(field.type, str) for field in dataclasses.fields(Settings)}
+    settings = Settings(**{name: kinds[name](text) for name, text in given["settings"].items()})
+    manifest = local_manifest(settings, given["manifest"], "generator")
+    return [asdict(measure(manifest, settings, dtype)) for dtype in CANDIDATES]
 
 
 def measure(manifest: ModelManifest, settings: Settings, dtype: str) -> SetupFigure:

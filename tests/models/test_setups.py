@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.config import load_settings
+from sandbox.errors import ModelError
 from sandbox.models import setups
 from sandbox.models.factory import build_engine
 from sandbox.models.manifests import local_manifest
@@ -48,7 +49,7 @@ def test_figures_measured_earlier_on_this_computer_are_read_not_measured_again(m
     key = setups.machine_key(manifest, settings)
     figures = [SetupFigure("float32", 120.0, 0, 12).__dict__, SetupFigure("bfloat16", 80.0, 0, 12).__dict__]
     (tmp_path / "cache" / "setups.json").write_text(json.dumps({key: figures}))
-    monkeypatch.setattr(setups, "measure", lambda *args: pytest.fail("measured again"))
+    monkeypatch.setattr(setups, "measure_apart", lambda *args: pytest.fail("measured again"))
     choice = setups.chosen(manifest, settings)
     assert (choice.dtype, choice.why) == ("float32", "the fastest fair one, measured on this computer earlier")
     setups.forget(manifest, settings)
@@ -64,14 +65,35 @@ def test_figures_with_a_setup_this_version_cannot_run_are_measured_again(monkeyp
     (tmp_path / "cache" / "setups.json").write_text(json.dumps({setups.machine_key(manifest, settings): old}))
     measured: list[str] = []
 
-    def measure(manifest, settings, dtype) -> SetupFigure:
-        measured.append(dtype)
-        return SetupFigure(dtype, 100.0 if dtype == "bfloat16" else 50.0, 0, 12)
+    def measure_apart(manifest, settings) -> tuple[SetupFigure, ...]:
+        measured.extend(setups.CANDIDATES)
+        return tuple(SetupFigure(dtype, 100.0 if dtype == "bfloat16" else 50.0, 0, 12) for dtype in setups.CANDIDATES)
 
-    monkeypatch.setattr(setups, "measure", measure)
+    monkeypatch.setattr(setups, "measure_apart", measure_apart)
     choice = setups.chosen(manifest, settings)
     assert measured == list(setups.CANDIDATES)
     assert (choice.dtype, choice.why) == ("bfloat16", "the fastest fair one, measured on this computer now")
+
+
+def test_a_measurement_that_fails_says_how_to_run_without_it(monkeypatch) -> None:
+    """The candidates are measured in a child process; if it dies, the message names the cause and the way out."""
+    monkeypatch.setattr(setups, "CHILD", "import sys; sys.exit('RuntimeError: oneDNN could not allocate')")
+    settings = load_settings().with_overrides(dtype="auto")
+    with pytest.raises(ModelError) as error:
+        setups.measure_apart(local_manifest(settings, settings.generator, "generator"), settings)
+    assert "RuntimeError: oneDNN could not allocate" in str(error.value)
+    assert "PROMPT_SANDBOX_DTYPE=float32" in str(error.value)
+
+
+def test_the_child_measures_with_the_settings_it_was_given(monkeypatch, tmp_path) -> None:
+    settings = load_settings().with_overrides(dtype="auto", batch_size=8, data_dir=tmp_path, threshold=0.6)
+    seen: list[tuple[str, object]] = []
+    monkeypatch.setattr(
+        setups, "measure", lambda manifest, given, dtype: seen.append((dtype, given)) or SetupFigure(dtype, 1.0, 0, 12)
+    )
+    order = json.dumps({"manifest": settings.generator, "settings": {k: str(v) for k, v in settings.__dict__.items()}})
+    assert [figure["dtype"] for figure in setups.measure_here(order)] == list(setups.CANDIDATES)
+    assert all(given == settings for _, given in seen)
 
 
 def setup_lines(env: dict[str, str]) -> list[str]:
