@@ -134,8 +134,12 @@ def decide(figures: tuple[SetupFigure, ...], when: str) -> Choice:
 
 CHILD = """
 import json, sys
+from sandbox.errors import SandboxError
 from sandbox.models.setups import measure_here
-print(json.dumps(measure_here(sys.stdin.read())))
+try:
+    print(json.dumps({"figures": measure_here(sys.stdin.read())}))
+except SandboxError as error:  # the parent raises it again, translated for whoever reads it
+    print(json.dumps({"message": error.message, "fields": {k: str(v) for k, v in error.fields.items()}}))
 """
 
 
@@ -153,8 +157,11 @@ def measure_apart(manifest: ModelManifest, settings: Settings) -> tuple[SetupFig
         [sys.executable, "-c", CHILD], input=order, capture_output=True, text=True, env={**os.environ}, check=False
     )
     try:
-        figures = tuple(SetupFigure(**figure) for figure in json.loads(result.stdout.strip().splitlines()[-1]))
-    except (IndexError, TypeError, ValueError):
+        reply = json.loads(result.stdout.strip().splitlines()[-1])
+        if "message" in reply:  # the model could not be loaded, for instance: the same error as in this process
+            raise ModelError(reply["message"], **reply["fields"])
+        figures = tuple(SetupFigure(**figure) for figure in reply["figures"])
+    except (IndexError, KeyError, TypeError, ValueError):
         raise ModelError(
             N_(
                 "Measuring which way of running '{model}' is fastest here failed: {error}. Set "

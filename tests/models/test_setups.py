@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import i18n
 from sandbox.config import load_settings
 from sandbox.errors import ModelError
 from sandbox.models import setups
@@ -83,6 +85,23 @@ def test_a_measurement_that_fails_says_how_to_run_without_it(monkeypatch) -> Non
         setups.measure_apart(local_manifest(settings, settings.generator, "generator"), settings)
     assert "RuntimeError: oneDNN could not allocate" in str(error.value)
     assert "PROMPT_SANDBOX_DTYPE=float32" in str(error.value)
+
+
+def test_a_model_that_cannot_load_gives_the_same_error_from_the_measurement(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "models" / "broken"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"not weights")
+    sha = hashlib.sha256(b"not weights").hexdigest()
+    (tmp_path / "models" / "broken.yaml").write_text(
+        "name: broken\nrole: generator\nlicense: MIT\nformat: transformers\n"
+        f"source: {{path: broken, file: model.safetensors}}\nsha256: {sha}\n"
+    )
+    monkeypatch.setenv("PROMPT_SANDBOX_MODELS", str(tmp_path / "models"))
+    settings = load_settings().with_overrides(dtype="auto", generator="broken")
+    with pytest.raises(ModelError, match=r"(?s)The language model 'broken' failed to load.*models verify") as error:
+        setups.measure_apart(local_manifest(settings, "broken", "generator"), settings)
+    with i18n.speaking("zh"):
+        assert "broken" in str(error.value) and "failed to load" not in str(error.value)
 
 
 def test_the_child_measures_with_the_settings_it_was_given(monkeypatch, tmp_path) -> None:
